@@ -1,0 +1,194 @@
+package sideband
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// Header is one header value.
+type Header struct {
+	Name  string
+	Value string
+}
+
+// Headers is the sideband header list: on the wire an array of one-key
+// objects, [{"host":"a"},{"accept":"*/*"}], one object per value. Names are
+// compared case-insensitively; order between different names carries no
+// meaning.
+type Headers []Header
+
+// Get returns the first value of the header named name (case-insensitive).
+func (h Headers) Get(name string) (string, bool) {
+	for _, e := range h {
+		if strings.EqualFold(e.Name, name) {
+			return e.Value, true
+		}
+	}
+	return "", false
+}
+
+// Values returns every value of the header named name, in order.
+func (h Headers) Values(name string) []string {
+	var vs []string
+	for _, e := range h {
+		if strings.EqualFold(e.Name, name) {
+			vs = append(vs, e.Value)
+		}
+	}
+	return vs
+}
+
+// MarshalJSON writes the array of one-key objects. A nil list is written as
+// [] because Kong walks it with ipairs.
+func (h Headers) MarshalJSON() ([]byte, error) {
+	var b bytes.Buffer
+	b.Grow(len(h) * 32)
+	b.WriteByte('[')
+	for i, e := range h {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteByte('{')
+		writeString(&b, e.Name)
+		b.WriteByte(':')
+		writeString(&b, e.Value)
+		b.WriteByte('}')
+	}
+	b.WriteByte(']')
+	return b.Bytes(), nil
+}
+
+func writeString(b *bytes.Buffer, s string) {
+	q, _ := json.Marshal(s) // strings always marshal
+	b.Write(q)
+}
+
+// UnmarshalJSON reads the array of objects. An object with several keys is
+// accepted (each key a header; key order kept as written); values must be
+// strings (a number or boolean is taken as its JSON text, as Lua gateways
+// sometimes send them). null is an empty list.
+func (h *Headers) UnmarshalJSON(data []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	tok, err := dec.Token()
+	if err != nil {
+		return err
+	}
+	if tok == nil {
+		*h = nil
+		return nil
+	}
+	if d, ok := tok.(json.Delim); !ok || d != '[' {
+		return errors.New("headers: want an array of {name: value} objects")
+	}
+	out := (*h)[:0]
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return err
+		}
+		if d, ok := tok.(json.Delim); !ok || d != '{' {
+			return errors.New("headers: each entry must be a {name: value} object")
+		}
+		for dec.More() {
+			kt, err := dec.Token()
+			if err != nil {
+				return err
+			}
+			name, _ := kt.(string)
+			vt, err := dec.Token()
+			if err != nil {
+				return err
+			}
+			var value string
+			switch v := vt.(type) {
+			case string:
+				value = v
+			case json.Number:
+				value = v.String()
+			case bool:
+				value = strconv.FormatBool(v)
+			default:
+				return fmt.Errorf("headers: value of %q must be a string", name)
+			}
+			out = append(out, Header{Name: name, Value: value})
+		}
+		if _, err := dec.Token(); err != nil { // '}'
+			return err
+		}
+	}
+	if _, err := dec.Token(); err != nil { // ']'
+		return err
+	}
+	*h = out
+	return nil
+}
+
+// Port is a TCP port that decodes from a JSON number or a numeric string
+// (Kong sends a number, some gateways a string) and encodes as a number.
+type Port int
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (p *Port) UnmarshalJSON(data []byte) error {
+	s := string(bytes.TrimSpace(data))
+	if s == "null" {
+		*p = 0
+		return nil
+	}
+	if unq, err := strconv.Unquote(s); err == nil {
+		s = unq
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(s))
+	if err != nil || n < 0 || n > 65535 {
+		return fmt.Errorf("source_port: want a port number 1-65535, got %s", data)
+	}
+	*p = Port(n)
+	return nil
+}
+
+// Code is an HTTP status code that travels as a string ("403") and decodes
+// from a string or a number.
+type Code int
+
+// MarshalJSON writes the code as a string, as PingOne does.
+func (c Code) MarshalJSON() ([]byte, error) {
+	return []byte(`"` + strconv.Itoa(int(c)) + `"`), nil
+}
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (c *Code) UnmarshalJSON(data []byte) error {
+	s := string(bytes.TrimSpace(data))
+	if unq, err := strconv.Unquote(s); err == nil {
+		s = unq
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(s))
+	if err != nil || n < 100 || n > 999 {
+		return fmt.Errorf("response_code: want an HTTP status code, got %s", data)
+	}
+	*c = Code(n)
+	return nil
+}
+
+// StringList decodes from a JSON array of strings or from one string (OAuth
+// scope is space-separated; aud may be a single string).
+type StringList []string
+
+// UnmarshalJSON implements json.Unmarshaler. A single string is split on
+// spaces.
+func (l *StringList) UnmarshalJSON(data []byte) error {
+	var s string
+	if err := json.Unmarshal(data, &s); err == nil {
+		*l = strings.Fields(s)
+		return nil
+	}
+	var a []string
+	if err := json.Unmarshal(data, &a); err != nil {
+		return errors.New("want a string or an array of strings")
+	}
+	*l = a
+	return nil
+}
