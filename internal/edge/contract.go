@@ -29,6 +29,13 @@ type Request struct {
 	Scheme string
 	// Host is the host (and port, if not the default) the viewer addressed.
 	Host string
+	// ForwardedFor is the X-Forwarded-For chain received from a trusted
+	// proxy (empty when the peer is not trusted); the origin stage appends
+	// the peer's address to it.
+	ForwardedFor string
+	// Peer is the address of the TCP peer (the client, or the trusted proxy
+	// in front of the edge).
+	Peer netip.AddrPort
 	// Start is when the edge accepted the request.
 	Start time.Time
 
