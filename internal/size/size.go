@@ -57,11 +57,13 @@ func Parse(s string) (Bytes, error) {
 // UnmarshalYAML implements yaml.Unmarshaler.
 func (b *Bytes) UnmarshalYAML(n *yaml.Node) error {
 	if n.Kind != yaml.ScalarNode {
-		return fmt.Errorf("want a size such as 40KB, got a %s", kindName(n.Kind))
+		return fmt.Errorf("line %d: want a size such as 40KB, got a %s", n.Line, kindName(n.Kind))
 	}
 	v, err := Parse(n.Value)
 	if err != nil {
-		return err
+		// yaml.v3 does not add a line to an Unmarshaler's error; write it
+		// the way yaml.v3 writes its own so that callers can find it.
+		return fmt.Errorf("line %d: %w", n.Line, err)
 	}
 	*b = v
 	return nil
