@@ -1,0 +1,40 @@
+# Usual targets. `go test ./...` is the test command; CI runs .ci/run.
+GO ?= go
+FUZZTIME ?= 30s
+
+.PHONY: build test ci vet fmt fuzz conformance bench bench-quick demo
+build:
+	$(GO) build -o bin/edgeward ./cmd/edgeward
+
+test:
+	$(GO) test ./...
+
+ci:
+	bash .ci/run
+
+vet:
+	$(GO) vet ./...
+
+fmt:
+	gofmt -w $$(git ls-files '*.go')
+
+# Every fuzz target, FUZZTIME each (go test -fuzz runs one target at a time).
+fuzz:
+	@set -e; for pkg in $$($(GO) list ./...); do \
+	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
+	    echo "== $$pkg $$f"; $(GO) test -run='^$$' -fuzz="^$$f$$" -fuzztime=$(FUZZTIME) $$pkg; \
+	  done; \
+	done
+
+# The public HTTP cache-tests suite against the edge (needs node and npm).
+conformance:
+	bash scripts/conformance.sh
+
+bench:
+	bash bench/run.sh
+
+bench-quick:
+	bash bench/run.sh --quick
+
+demo:
+	$(GO) run ./cmd/edgeward demo
