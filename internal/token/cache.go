@@ -119,7 +119,7 @@ func (c *Cache) putError(k [32]byte, e *Error) {
 // the cache then expires entries on access and writes only.
 type clock struct{ now func() time.Time }
 
-func (c clock) NowNano() int64                     { return c.now().UnixNano() }
+func (c clock) NowNano() int64                      { return c.now().UnixNano() }
 func (c clock) Tick(time.Duration) <-chan time.Time { return nil }
 
 var _ otter.Clock = clock{}

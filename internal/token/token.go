@@ -159,15 +159,15 @@ func WithClock(now func() time.Time) Option {
 // Verifier verifies tokens of one trusted issuer. It is safe for concurrent
 // use.
 type Verifier struct {
-	name    string
-	prefix  string // name + NUL, the cache key prefix
-	issuer  string
-	algs    []string
-	parser  *jwt.Parser
-	cache   *Cache
-	keys    *keys
-	m       *issuerMetrics
-	cancel  context.CancelFunc
+	name   string
+	prefix string // name + NUL, the cache key prefix
+	issuer string
+	algs   []string
+	parser *jwt.Parser
+	cache  *Cache
+	keys   *keys
+	m      *issuerMetrics
+	cancel context.CancelFunc
 }
 
 // New returns a Verifier for the issuer named name. It applies cfg's
