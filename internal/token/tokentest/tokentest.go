@@ -21,6 +21,8 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
+	"io"
+	"log"
 	"math/big"
 	"net/http"
 	"net/http/httptest"
@@ -54,12 +56,14 @@ type Issuer struct {
 	mu      sync.Mutex
 	keys    []*key          // published in the JWKS, in order
 	current map[string]*key // by alg
+	all     map[string]*key // every key ever made, retired ones too, by kid
 	seq     int
 	unknown *key // signs tokens whose key is in no JWKS
 
 	fetches   atomic.Int64
 	discovery atomic.Int64
 	down      atomic.Bool
+	stall     atomic.Pointer[chan struct{}]
 }
 
 type key struct {
@@ -99,7 +103,7 @@ func Start() (*Issuer, error) {
 }
 
 func start(srv *httptest.Server, tls bool) (*Issuer, error) {
-	iss := &Issuer{srv: srv, current: map[string]*key{}}
+	iss := &Issuer{srv: srv, current: map[string]*key{}, all: map[string]*key{}}
 	for _, alg := range []string{RS256, ES256, EdDSA} {
 		if _, err := iss.add(alg); err != nil {
 			return nil, err
@@ -109,6 +113,8 @@ func start(srv *httptest.Server, tls bool) (*Issuer, error) {
 	mux.HandleFunc("GET "+JWKSPath, iss.serveJWKS)
 	mux.HandleFunc("GET "+DiscoveryPath, iss.serveDiscovery)
 	srv.Config.Handler = mux
+	// Clients that refuse the test certificate are expected, not news.
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
 	if tls {
 		srv.StartTLS()
 	} else {
@@ -146,6 +152,20 @@ func (i *Issuer) DiscoveryFetches() int { return int(i.discovery.Load()) }
 // SetDown makes the JWKS and discovery endpoints answer 503 (down) or
 // serve again.
 func (i *Issuer) SetDown(down bool) { i.down.Store(down) }
+
+// Stall makes the JWKS endpoint hold every request until release is
+// called or the client gives up, as a hung identity provider does.
+func (i *Issuer) Stall() (release func()) {
+	ch := make(chan struct{})
+	i.stall.Store(&ch)
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			i.stall.CompareAndSwap(&ch, nil)
+			close(ch)
+		})
+	}
+}
 
 // KID is the kid of the current key for alg (RS256, ES256 or EdDSA).
 func (i *Issuer) KID(alg string) string {
@@ -203,6 +223,7 @@ func (i *Issuer) add(alg string) (*key, error) {
 	k := &key{kid: fmt.Sprintf("%s-%d", alg, i.seq), alg: alg, signer: signer}
 	i.keys = append(i.keys, k)
 	i.current[alg] = k
+	i.all[k.kid] = k
 	return k, nil
 }
 
@@ -219,8 +240,15 @@ func generate(alg string) (crypto.Signer, error) {
 	return nil, fmt.Errorf("unknown algorithm %q (want RS256, ES256 or EdDSA)", alg)
 }
 
-func (i *Issuer) serveJWKS(w http.ResponseWriter, _ *http.Request) {
+func (i *Issuer) serveJWKS(w http.ResponseWriter, r *http.Request) {
 	i.fetches.Add(1)
+	if ch := i.stall.Load(); ch != nil {
+		select {
+		case <-*ch:
+		case <-r.Context().Done():
+			return
+		}
+	}
 	if i.down.Load() {
 		http.Error(w, "down", http.StatusServiceUnavailable)
 		return
@@ -278,6 +306,7 @@ type Option func(*mint)
 
 type mint struct {
 	alg     string
+	key     string
 	kid     *string
 	headers map[string]any
 	unknown bool
@@ -292,6 +321,10 @@ func WithAlg(alg string) Option { return func(m *mint) { m.alg = alg } }
 // WithKID sets the kid header (an empty kid removes it). The token is still
 // signed with the current key of its alg.
 func WithKID(kid string) Option { return func(m *mint) { m.kid = &kid } }
+
+// WithSigningKey signs with the issuer's key kid (a rotated or retired one
+// included), under its own kid and alg.
+func WithSigningKey(kid string) Option { return func(m *mint) { m.key = kid } }
 
 // WithHeader sets a header field (e.g. jku, jwk, x5u, crit), or removes it
 // when value is nil.
@@ -335,9 +368,12 @@ func (i *Issuer) Mint(claims map[string]any, opts ...Option) string {
 
 	i.mu.Lock()
 	k := i.current[m.alg]
+	if m.key != "" {
+		k = i.all[m.key]
+	}
 	i.mu.Unlock()
 	if k == nil {
-		panic(fmt.Sprintf("tokentest: Mint: no key for alg %q (want RS256, ES256 or EdDSA)", m.alg))
+		panic(fmt.Sprintf("tokentest: Mint: no key for alg %q or kid %q", m.alg, m.key))
 	}
 	var (
 		method jwt.SigningMethod = jwt.GetSigningMethod(k.alg)
@@ -348,7 +384,7 @@ func (i *Issuer) Mint(claims map[string]any, opts ...Option) string {
 	case m.none:
 		method, signer = jwt.SigningMethodNone, jwt.UnsafeAllowNoneSignatureType
 	case m.hmacPub:
-		method, signer = jwt.SigningMethodHS256, i.rsaPublicPEM(k)
+		method, signer = jwt.SigningMethodHS256, i.PublicKeyPEM()
 	case m.unknown:
 		u := i.unknownKey()
 		method, signer, kid = jwt.SigningMethodRS256, u.signer, u.kid
@@ -374,9 +410,6 @@ func (i *Issuer) Mint(claims map[string]any, opts ...Option) string {
 	}
 	return s
 }
-
-// rsaPublicPEM is the public PEM of the current RSA key, whatever k is.
-func (i *Issuer) rsaPublicPEM(*key) []byte { return i.PublicKeyPEM() }
 
 func (i *Issuer) unknownKey() *key {
 	i.mu.Lock()
