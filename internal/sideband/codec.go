@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // Header is one header value.
@@ -72,37 +73,49 @@ func writeString(b *bytes.Buffer, s string) {
 // strings (a number or boolean is taken as its JSON text, as Lua gateways
 // sometimes send them). null is an empty list.
 func (h *Headers) UnmarshalJSON(data []byte) error {
+	if out, ok := parseHeaders(data, (*h)[:0]); ok {
+		*h = out
+		return nil
+	}
+	out, err := decodeHeaders(data, (*h)[:0])
+	if err != nil {
+		return err
+	}
+	*h = out
+	return nil
+}
+
+// decodeHeaders is the general (slow) path of Headers.UnmarshalJSON.
+func decodeHeaders(data []byte, out Headers) (Headers, error) {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
 	tok, err := dec.Token()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if tok == nil {
-		*h = nil
-		return nil
+		return nil, nil
 	}
 	if d, ok := tok.(json.Delim); !ok || d != '[' {
-		return errors.New("headers: want an array of {name: value} objects")
+		return nil, errors.New("headers: want an array of {name: value} objects")
 	}
-	out := (*h)[:0]
 	for dec.More() {
 		tok, err := dec.Token()
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if d, ok := tok.(json.Delim); !ok || d != '{' {
-			return errors.New("headers: each entry must be a {name: value} object")
+			return nil, errors.New("headers: each entry must be a {name: value} object")
 		}
 		for dec.More() {
 			kt, err := dec.Token()
 			if err != nil {
-				return err
+				return nil, err
 			}
 			name, _ := kt.(string)
 			vt, err := dec.Token()
 			if err != nil {
-				return err
+				return nil, err
 			}
 			var value string
 			switch v := vt.(type) {
@@ -113,19 +126,18 @@ func (h *Headers) UnmarshalJSON(data []byte) error {
 			case bool:
 				value = strconv.FormatBool(v)
 			default:
-				return fmt.Errorf("headers: value of %q must be a string", name)
+				return nil, fmt.Errorf("headers: value of %q must be a string", name)
 			}
 			out = append(out, Header{Name: name, Value: value})
 		}
 		if _, err := dec.Token(); err != nil { // '}'
-			return err
+			return nil, err
 		}
 	}
 	if _, err := dec.Token(); err != nil { // ']'
-		return err
+		return nil, err
 	}
-	*h = out
-	return nil
+	return out, nil
 }
 
 // Port is a TCP port that decodes from a JSON number or a numeric string
@@ -191,4 +203,119 @@ func (l *StringList) UnmarshalJSON(data []byte) error {
 	}
 	*l = a
 	return nil
+}
+
+// parseHeaders is the fast path of Headers.UnmarshalJSON for the common
+// shape: an array of objects whose keys and values are strings without
+// escapes. It reports false for anything else (escapes, numbers, empty
+// objects, invalid input), which the general decoder then handles.
+func parseHeaders(data []byte, out Headers) (Headers, bool) {
+	i := skipSpace(data, 0)
+	if i >= len(data) || data[i] != '[' {
+		return nil, false
+	}
+	i = skipSpace(data, i+1)
+	if i < len(data) && data[i] == ']' {
+		return out, skipSpace(data, i+1) == len(data)
+	}
+	for {
+		if i >= len(data) || data[i] != '{' {
+			return nil, false
+		}
+		i = skipSpace(data, i+1)
+		for {
+			name, j, ok := plainString(data, i)
+			if !ok {
+				return nil, false
+			}
+			i = skipSpace(data, j)
+			if i >= len(data) || data[i] != ':' {
+				return nil, false
+			}
+			value, j, ok := plainString(data, skipSpace(data, i+1))
+			if !ok {
+				return nil, false
+			}
+			out = append(out, Header{Name: name, Value: value})
+			i = skipSpace(data, j)
+			if i >= len(data) {
+				return nil, false
+			}
+			if data[i] == ',' {
+				i = skipSpace(data, i+1)
+				continue
+			}
+			if data[i] != '}' {
+				return nil, false
+			}
+			break
+		}
+		i = skipSpace(data, i+1)
+		if i >= len(data) {
+			return nil, false
+		}
+		if data[i] == ',' {
+			i = skipSpace(data, i+1)
+			continue
+		}
+		if data[i] != ']' {
+			return nil, false
+		}
+		return out, skipSpace(data, i+1) == len(data)
+	}
+}
+
+// plainString reads a JSON string at data[i] that has no escapes, control
+// characters or invalid UTF-8, and returns it and the index after it.
+func plainString(data []byte, i int) (string, int, bool) {
+	if i >= len(data) || data[i] != '"' {
+		return "", 0, false
+	}
+	ascii := true
+	for j := i + 1; j < len(data); j++ {
+		switch c := data[j]; {
+		case c == '"':
+			s := data[i+1 : j]
+			if !ascii && !utf8.Valid(s) {
+				return "", 0, false
+			}
+			return string(s), j + 1, true
+		case c == '\\':
+			return escapedString(data, i)
+		case c < 0x20:
+			return "", 0, false
+		case c >= utf8.RuneSelf:
+			ascii = false
+		}
+	}
+	return "", 0, false
+}
+
+// escapedString reads a JSON string at data[i] that has escapes.
+func escapedString(data []byte, i int) (string, int, bool) {
+	for j := i + 1; j < len(data); j++ {
+		switch data[j] {
+		case '\\':
+			j++
+		case '"':
+			var s string
+			if json.Unmarshal(data[i:j+1], &s) != nil {
+				return "", 0, false
+			}
+			return s, j + 1, true
+		}
+	}
+	return "", 0, false
+}
+
+func skipSpace(data []byte, i int) int {
+	for i < len(data) {
+		switch data[i] {
+		case ' ', '\t', '\r', '\n':
+			i++
+		default:
+			return i
+		}
+	}
+	return i
 }

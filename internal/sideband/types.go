@@ -94,3 +94,18 @@ type Error struct {
 	Code    string `json:"code"`
 	Message string `json:"message"`
 }
+
+// MarshalJSON writes a deny as {"response": {...}} alone and an allow as the
+// echoed request fields plus state, never with a "response" key (Kong takes
+// "response": null for a deny).
+func (r Reply) MarshalJSON() ([]byte, error) {
+	if r.Response != nil {
+		return json.Marshal(struct {
+			Response *Response `json:"response"`
+		}{r.Response})
+	}
+	return json.Marshal(struct {
+		Request
+		State json.RawMessage `json:"state,omitempty"`
+	}{r.Request, r.State})
+}

@@ -1,0 +1,276 @@
+package sideband
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/net/http/httpguts"
+)
+
+// Client defaults.
+const (
+	DefaultClientTimeout = 5 * time.Second
+	DefaultMaxIdleConns  = 64
+	// maxErrorBody bounds what is read of a non-200 answer.
+	maxErrorBody = 64 << 10
+)
+
+// ClientConfig configures a Client.
+type ClientConfig struct {
+	// ServiceURL is the sideband service's base URL, e.g.
+	// https://http-access-api.pingone.com/v1/environments/<envId>. It may
+	// carry a path and may end in "/"; it must not carry credentials, a
+	// query or a fragment.
+	ServiceURL string
+	// CredentialHeader is the header the gateway credential travels in
+	// (DefaultCredentialHeader when empty).
+	CredentialHeader string
+	// Credential is the gateway credential, sent verbatim.
+	Credential string
+	// CAFile is a PEM file of the CAs that sign the service's certificate;
+	// empty means the system roots. RootCAs, when set, takes precedence.
+	CAFile  string
+	RootCAs *x509.CertPool
+	// Timeout bounds one call (DefaultClientTimeout when zero); the
+	// caller's context may end it sooner.
+	Timeout time.Duration
+	// MaxReplyBytes bounds a reply body (DefaultMaxBody when zero): a
+	// longer reply is malformed, not a decision.
+	MaxReplyBytes int64
+	// MaxIdleConns bounds the keep-alive pool (DefaultMaxIdleConns when
+	// zero).
+	MaxIdleConns int
+}
+
+// Client calls a remote sideband service (PingOne Authorize, PingAuthorize
+// or edgeward's own decision service) over HTTP. It makes exactly one
+// attempt per call, never follows redirects, and returns either a decision
+// or an error that wraps ErrTransport or ErrMalformedReply or is a
+// *StatusError. Retries, breaking and fail-closed handling belong to the
+// caller. A Client is safe for concurrent use.
+type Client struct {
+	requestURL  string
+	responseURL string
+	credHeader  string
+	credential  string
+	timeout     time.Duration
+	maxReply    int64
+	hc          *http.Client
+	tr          *http.Transport
+}
+
+// NewClient validates cfg and returns a Client with its own keep-alive
+// pool.
+func NewClient(cfg ClientConfig) (*Client, error) {
+	base, err := serviceBase(cfg.ServiceURL)
+	if err != nil {
+		return nil, err
+	}
+	c := &Client{
+		requestURL:  base + RequestPath,
+		responseURL: base + ResponsePath,
+		credHeader:  cfg.CredentialHeader,
+		credential:  cfg.Credential,
+		timeout:     cfg.Timeout,
+		maxReply:    cfg.MaxReplyBytes,
+	}
+	if c.credHeader == "" {
+		c.credHeader = DefaultCredentialHeader
+	}
+	if !httpguts.ValidHeaderFieldName(c.credHeader) {
+		return nil, fmt.Errorf("credential header: invalid header name %q", c.credHeader)
+	}
+	if !httpguts.ValidHeaderFieldValue(c.credential) {
+		return nil, errors.New("credential: contains characters a header value cannot carry")
+	}
+	if c.timeout <= 0 {
+		c.timeout = DefaultClientTimeout
+	}
+	if c.maxReply <= 0 {
+		c.maxReply = DefaultMaxBody
+	}
+	idle := cfg.MaxIdleConns
+	if idle <= 0 {
+		idle = DefaultMaxIdleConns
+	}
+	roots := cfg.RootCAs
+	if roots == nil && cfg.CAFile != "" {
+		if roots, err = loadCAs(cfg.CAFile); err != nil {
+			return nil, err
+		}
+	}
+	c.tr = &http.Transport{
+		Proxy: http.ProxyFromEnvironment,
+		DialContext: (&net.Dialer{
+			Timeout:   c.timeout,
+			KeepAlive: 30 * time.Second,
+		}).DialContext,
+		TLSClientConfig:        &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12},
+		ForceAttemptHTTP2:      true,
+		MaxIdleConns:           idle,
+		MaxIdleConnsPerHost:    idle,
+		IdleConnTimeout:        90 * time.Second,
+		TLSHandshakeTimeout:    c.timeout,
+		MaxResponseHeaderBytes: maxErrorBody,
+		// The replies are small JSON; compression would only hide their
+		// real size from the reply limit.
+		DisableCompression: true,
+	}
+	c.hc = &http.Client{
+		Transport: c.tr,
+		// A redirect is not a decision (and following one would send the
+		// credential to wherever it points).
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+	return c, nil
+}
+
+// serviceBase checks the service URL and returns it without trailing
+// slashes, so that appending "/sideband/..." joins with exactly one "/".
+func serviceBase(s string) (string, error) {
+	u, err := url.Parse(s)
+	switch {
+	case err != nil || s == "":
+		return "", fmt.Errorf("service URL: want an absolute http or https URL, got %q", s)
+	case u.Scheme != "http" && u.Scheme != "https":
+		return "", fmt.Errorf("service URL: want an http or https URL, got scheme %q", u.Scheme)
+	case u.Host == "":
+		return "", fmt.Errorf("service URL: no host in %q", s)
+	case u.User != nil:
+		return "", errors.New("service URL: must not carry credentials (use the credential header)")
+	case u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || strings.ContainsAny(s, "?#"):
+		return "", fmt.Errorf("service URL: must not have a query or fragment, got %q", s)
+	}
+	return strings.TrimRight(s, "/"), nil
+}
+
+func loadCAs(file string) (*x509.CertPool, error) {
+	pem, err := os.ReadFile(file)
+	if err != nil {
+		return nil, fmt.Errorf("CA file: %w", err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("CA file %s: no PEM certificates found", file)
+	}
+	return pool, nil
+}
+
+// URL returns the request-phase endpoint, for logs.
+func (c *Client) URL() string { return c.requestURL }
+
+// Close releases the idle connections of the pool.
+func (c *Client) Close() { c.tr.CloseIdleConnections() }
+
+// Request POSTs the request-phase body to <service_url>/sideband/request
+// and returns the decision (see DecodeReply).
+func (c *Client) Request(ctx context.Context, req *Request) (*Reply, error) {
+	body, err := json.Marshal(req)
+	if err != nil {
+		return nil, fmt.Errorf("sideband request: %w", err)
+	}
+	data, err := c.post(ctx, c.requestURL, body)
+	if err != nil {
+		return nil, err
+	}
+	return DecodeReply(data)
+}
+
+// Response POSTs the response-phase body to <service_url>/sideband/response
+// (its state copied byte for byte) and returns the response to send.
+func (c *Client) Response(ctx context.Context, req *ResponseRequest) (*Response, error) {
+	body, err := EncodeResponseRequest(req)
+	if err != nil {
+		return nil, fmt.Errorf("sideband response request: %w", err)
+	}
+	data, err := c.post(ctx, c.responseURL, body)
+	if err != nil {
+		return nil, err
+	}
+	return DecodeResponse(data)
+}
+
+// post makes the one attempt and returns the body of a 200 answer.
+func (c *Client) post(ctx context.Context, target string, body []byte) ([]byte, error) {
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(body))
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrTransport, err)
+	}
+	hreq.Header = http.Header{
+		"Content-Type": {"application/json"},
+		"Accept":       {"application/json"},
+	}
+	hreq.Header[c.credHeader] = []string{c.credential} // verbatim spelling, as Ping's plugins send it
+	resp, err := c.hc.Do(hreq)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrTransport, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, statusError(resp)
+	}
+	if resp.ContentLength > c.maxReply {
+		return nil, fmt.Errorf("%w: reply of %d bytes is over the %d-byte limit", ErrMalformedReply, resp.ContentLength, c.maxReply)
+	}
+	data, err := io.ReadAll(io.LimitReader(resp.Body, c.maxReply+1))
+	if err != nil {
+		return nil, fmt.Errorf("%w: reading the reply: %w", ErrTransport, err)
+	}
+	if int64(len(data)) > c.maxReply {
+		return nil, fmt.Errorf("%w: reply over the %d-byte limit", ErrMalformedReply, c.maxReply)
+	}
+	return data, nil
+}
+
+// statusError builds the *StatusError for a non-200 answer, reading a
+// bounded part of its body (and draining it, so the connection is reused).
+func statusError(resp *http.Response) *StatusError {
+	se := &StatusError{Status: resp.StatusCode}
+	if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
+		se.RetryAfter = ParseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
+	}
+	data, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+	_, _ = io.CopyN(io.Discard, resp.Body, maxErrorBody)
+	if t := bytes.TrimSpace(data); len(t) > 0 && t[0] == '{' {
+		_ = json.Unmarshal(t, &se.Body) // best effort: the status is the answer
+	}
+	return se
+}
+
+// ParseRetryAfter reads a Retry-After value (RFC 9110 section 10.2.3):
+// delay-seconds or an HTTP-date, relative to now. It returns 0 for an
+// absent, invalid or past value.
+func ParseRetryAfter(v string, now time.Time) time.Duration {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0
+	}
+	if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+		if n <= 0 {
+			return 0
+		}
+		if n > int64(24*time.Hour/time.Second) {
+			n = int64(24 * time.Hour / time.Second)
+		}
+		return time.Duration(n) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil && t.After(now) {
+		return t.Sub(now)
+	}
+	return 0
+}
