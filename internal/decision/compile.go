@@ -183,7 +183,7 @@ func compileService(c *Config, i int, env *cel.Env, m *model, bases map[string]s
 	var rerr []error
 	s.rules, rerr = compileRules(&sc.AccessControl, p+".access_control", env, false)
 	errs = append(errs, rerr...)
-	if s.rules.auth != AuthNone && sc.Audience == "" {
+	if (s.rules.auth == AuthRequired || s.rules.auth == AuthOptional) && sc.Audience == "" {
 		add("%s.audience: required when authentication is %s (tokens whose aud lacks it are rejected)", p, s.rules.auth)
 	}
 	if len(sc.Operations) == 0 {

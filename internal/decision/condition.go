@@ -8,6 +8,7 @@ import (
 
 	"cel.dev/cel-go/cel"
 	"cel.dev/cel-go/common/types"
+	"cel.dev/cel-go/ext"
 	"cel.dev/cel-go/interpreter"
 )
 
@@ -24,11 +25,13 @@ type condition struct {
 }
 
 // newCELEnv declares what a condition can read: request (method, path,
-// query, headers, source_ip, params) and claims.
+// query, headers, source_ip, params) and claims; CEL's standard library and
+// its string extensions (split, lowerAscii, ...) are available.
 func newCELEnv() (*cel.Env, error) {
 	return cel.NewEnv(
 		cel.Variable("request", cel.MapType(cel.StringType, cel.DynType)),
 		cel.Variable("claims", cel.MapType(cel.StringType, cel.DynType)),
+		ext.Strings(),
 	)
 }
 
