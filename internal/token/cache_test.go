@@ -201,3 +201,28 @@ func TestVerify_NegativeCache(t *testing.T) {
 		})
 	}
 }
+
+func TestVerify_ReloadedIssuerDoesNotTrustOldEntries(t *testing.T) {
+	t.Parallel()
+	iss := tokentest.NewIssuer(t)
+	cache := token.NewCache(token.CacheConfig{})
+	cfg := token.IssuerConfig{Issuer: iss.URL(), JWKSURL: iss.JWKSURL(), Algorithms: []string{"RS256", "ES256"}}
+	old, err := token.New(t.Context(), "demo", cfg, cache)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer old.Close()
+	raw := iss.Mint(nil, tokentest.WithAlg(tokentest.ES256))
+	if _, err := old.Verify(t.Context(), raw); err != nil {
+		t.Fatalf("old.Verify(ES256) = %v, want claims", err)
+	}
+	cfg.Algorithms = []string{"RS256"}
+	reloaded, err := token.New(t.Context(), "demo", cfg, cache)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer reloaded.Close()
+	if _, err := reloaded.Verify(t.Context(), raw); description(t, err) != "algorithm not allowed" {
+		t.Errorf("reloaded.Verify(ES256 token cached before the reload) = %v, want algorithm not allowed", err)
+	}
+}

@@ -2,6 +2,10 @@ package token
 
 import (
 	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/rsa"
 	"crypto/tls"
 	"encoding/json"
 	"errors"
@@ -16,6 +20,7 @@ import (
 
 	"github.com/MicahParks/jwkset"
 	"github.com/MicahParks/keyfunc/v3"
+	"github.com/golang-jwt/jwt/v5"
 	"golang.org/x/time/rate"
 )
 
@@ -132,12 +137,19 @@ func (k *keys) keyfunc(ctx context.Context) (keyfunc.Keyfunc, error) {
 	}
 	k.mu.Lock()
 	done := k.attempt
-	if done == nil && k.limiter.Allow() {
-		done = k.startLocked()
-	}
 	k.mu.Unlock()
 	if done == nil {
-		return nil, errKeysUnavailable
+		// Same bound as jwkset's unknown-kid refresh: wait for the
+		// limiter only if it frees up soon.
+		wctx, cancel := context.WithTimeout(ctx, rateLimitWaitMax)
+		err := k.limiter.Wait(wctx)
+		cancel()
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", errKeysUnavailable, err)
+		}
+		k.mu.Lock()
+		done = k.startLocked()
+		k.mu.Unlock()
 	}
 	select {
 	case <-done:
@@ -188,7 +200,11 @@ func (k *keys) load() error {
 	if err != nil {
 		return fmt.Errorf("JWKS %s: %w", u, err)
 	}
-	kf, err := keyfunc.New(keyfunc.Options{Ctx: k.base, Storage: client})
+	kf, err := keyfunc.New(keyfunc.Options{
+		Ctx:          k.base,
+		Storage:      client,
+		UseWhitelist: []jwkset.USE{jwkset.UseSig, ""}, // never an encryption key
+	})
 	if err != nil {
 		return fmt.Errorf("JWKS %s: %w", u, err)
 	}
@@ -298,3 +314,46 @@ func (b *limitedBody) Read(p []byte) (int, error) {
 }
 
 func (b *limitedBody) Close() error { return b.c.Close() }
+
+// candidates are the keys that may have signed a token without a kid: the
+// JWKS's signing keys of alg's type whose own alg (if any) is alg. Keys of
+// other types would fail anyway; leaving them out bounds the work a token
+// without a kid can cause. Without a kid there is no refresh: an issuer
+// that rotates keys names them.
+func candidates(ctx context.Context, kf keyfunc.Keyfunc, alg string) (any, error) {
+	all, err := kf.Storage().KeyReadAll(ctx)
+	if err != nil {
+		return nil, invalid(descUnknownKey, err)
+	}
+	var set jwt.VerificationKeySet
+	for _, j := range all {
+		m := j.Marshal()
+		if (m.ALG != "" && m.ALG.String() != alg) || (m.USE != "" && m.USE != jwkset.UseSig) {
+			continue
+		}
+		key := j.Key()
+		if p, ok := key.(interface{ Public() crypto.PublicKey }); ok {
+			key = p.Public()
+		}
+		if fits(alg, key) {
+			set.Keys = append(set.Keys, key)
+		}
+	}
+	if len(set.Keys) == 0 {
+		return nil, invalid(descUnknownKey, errors.New("no key of the JWKS fits a token without kid"))
+	}
+	return set, nil
+}
+
+// fits reports whether key is of the type alg verifies with.
+func fits(alg string, key any) bool {
+	switch key.(type) {
+	case *rsa.PublicKey:
+		return strings.HasPrefix(alg, "RS") || strings.HasPrefix(alg, "PS")
+	case *ecdsa.PublicKey:
+		return strings.HasPrefix(alg, "ES")
+	case ed25519.PublicKey:
+		return alg == "EdDSA"
+	}
+	return false
+}

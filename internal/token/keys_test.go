@@ -288,3 +288,32 @@ func TestVerify_CountsMetrics(t *testing.T) {
 		}
 	}
 }
+
+func TestVerify_TokenWithoutKID(t *testing.T) {
+	t.Parallel()
+	iss := tokentest.NewIssuer(t)
+	v := newVerifier(t, iss, nil)
+	for _, alg := range []string{tokentest.RS256, tokentest.ES256, tokentest.EdDSA} {
+		if _, err := v.Verify(t.Context(), iss.Mint(nil, tokentest.WithAlg(alg), tokentest.WithKID(""))); err != nil {
+			t.Errorf("Verify(%s token without kid) = %v, want claims", alg, err)
+		}
+	}
+	_, err := v.Verify(t.Context(), iss.Mint(nil, tokentest.WithUnknownKey(), tokentest.WithKID("")))
+	if got := description(t, err); got != "signature invalid" {
+		t.Errorf("Verify(token without kid by an unknown key) = %q, want signature invalid", got)
+	}
+	if got := iss.Fetches(); got != 1 {
+		t.Errorf("JWKS fetches = %d, want 1 (no refresh without a kid)", got)
+	}
+}
+
+func TestVerify_TokenWithoutKIDAndNoKeys(t *testing.T) {
+	t.Parallel()
+	iss := tokentest.NewIssuer(t)
+	iss.SetDown(true)
+	v := newVerifier(t, iss, nil)
+	_, err := v.Verify(t.Context(), iss.Mint(nil, tokentest.WithKID("")))
+	if got := description(t, err); got != "unknown signing key" {
+		t.Errorf("Verify(token without kid, no keys) = %q, want unknown signing key", got)
+	}
+}

@@ -22,7 +22,10 @@ package token
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
+	"fmt"
 	"log/slog"
 	"slices"
 	"strings"
@@ -160,7 +163,7 @@ func WithClock(now func() time.Time) Option {
 // use.
 type Verifier struct {
 	name   string
-	prefix string // name + NUL, the cache key prefix
+	prefix string // the cache key prefix, see keyPrefix
 	issuer string
 	algs   []string
 	parser *jwt.Parser
@@ -191,7 +194,7 @@ func New(ctx context.Context, name string, cfg IssuerConfig, cache *Cache, opts 
 	base, cancel := context.WithCancel(ctx)
 	v := &Verifier{
 		name:   name,
-		prefix: name + "\x00",
+		prefix: keyPrefix(name, &cfg),
 		issuer: cfg.Issuer,
 		algs:   cfg.Algorithms,
 		parser: jwt.NewParser(
@@ -291,15 +294,19 @@ func (v *Verifier) key(ctx context.Context, t *jwt.Token) (any, error) {
 	if iss, _ := t.Claims.(jwt.MapClaims)["iss"].(string); iss != v.issuer {
 		return nil, invalid(descIssuer, errWrongIssuer)
 	}
-	if kid, ok := t.Header["kid"]; ok {
-		if _, ok := kid.(string); !ok {
-			return nil, invalid(descMalformed, errors.New("kid is not a string"))
-		}
+	kid, hasKID := t.Header["kid"]
+	if _, ok := kid.(string); hasKID && !ok {
+		return nil, invalid(descMalformed, errors.New("kid is not a string"))
 	}
 	kf, err := v.keys.keyfunc(ctx)
 	if err != nil {
 		return nil, invalid(descUnknownKey, err)
 	}
+	if !hasKID {
+		return candidates(ctx, kf, t.Method.Alg())
+	}
+	// An error here is a kid not found after the rate-limited refresh, or a
+	// key whose own alg or use does not fit the token.
 	key, err := kf.KeyfuncCtx(ctx)(t)
 	if err != nil {
 		return nil, invalid(descUnknownKey, err)
@@ -308,4 +315,17 @@ func (v *Verifier) key(ctx context.Context, t *jwt.Token) (any, error) {
 }
 
 // Close stops background refreshes.
-func (v *Verifier) Close() { v.cancel() }
+func (v *Verifier) Close() {
+	v.cancel()
+	v.keys.client.CloseIdleConnections()
+}
+
+// keyPrefix is what the cache key hashes before the token: the issuer's
+// name and NUL, then a fingerprint of the settings that decide validity
+// and NUL. With the fingerprint, a Verifier rebuilt by a configuration
+// reload (say, with an algorithm removed) never trusts what the old one
+// cached in a shared Cache.
+func keyPrefix(name string, cfg *IssuerConfig) string {
+	fp := sha256.Sum256(fmt.Appendf(nil, "%q %q %q %q %d", cfg.Issuer, cfg.JWKSURL, cfg.CACertFile, cfg.Algorithms, cfg.ClockSkew))
+	return name + "\x00" + hex.EncodeToString(fp[:8]) + "\x00"
+}
