@@ -1,0 +1,213 @@
+package origin_test
+
+import (
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/edgeward/edgeward/internal/edge"
+	"github.com/edgeward/edgeward/internal/origin"
+)
+
+// newOrigin builds an origin or fails the test; it is closed at cleanup.
+func newOrigin(t testing.TB, cfg origin.Config, opts origin.Options) *origin.Origin {
+	t.Helper()
+	o, err := origin.New("test-origin", cfg, opts)
+	if err != nil {
+		t.Fatalf("origin.New(%+v) = %v", cfg, err)
+	}
+	t.Cleanup(o.Close)
+	return o
+}
+
+// edgeStub is the part of the edge in front of an origin: a loopback
+// server that turns each viewer request into an edge.Request, lets the test
+// adjust it, calls Forward, and renders a returned error as its status and
+// message. The errors Forward returned are kept for assertions.
+type edgeStub struct {
+	*httptest.Server
+	errs chan error
+	// done receives each request after Forward returned.
+	done chan *edge.Request
+}
+
+func newEdge(t testing.TB, o *origin.Origin, adjust func(*edge.Request)) *edgeStub {
+	t.Helper()
+	s := &edgeStub{errs: make(chan error, 100), done: make(chan *edge.Request, 100)}
+	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		er := viewerRequest(r)
+		if adjust != nil {
+			adjust(er)
+		}
+		err := o.Forward(w, er)
+		select {
+		case s.done <- er:
+		default:
+		}
+		if err != nil {
+			s.errs <- err
+			var e *edge.Error
+			if !errors.As(err, &e) {
+				http.Error(w, "not an *edge.Error: "+err.Error(), 599)
+				return
+			}
+			http.Error(w, e.Msg, e.Status)
+		}
+	}))
+	t.Cleanup(s.Close)
+	return s
+}
+
+// viewerRequest is the edge.Request the edge would build for r.
+func viewerRequest(r *http.Request) *edge.Request {
+	peer, _ := netip.ParseAddrPort(r.RemoteAddr)
+	return &edge.Request{
+		ID:     "req-0001",
+		HTTP:   r,
+		Scheme: "http",
+		Host:   r.Host,
+		Peer:   peer,
+		Client: peer,
+	}
+}
+
+// lastErr returns the error Forward returned for the last failed request.
+func (s *edgeStub) lastErr(t testing.TB) error {
+	t.Helper()
+	select {
+	case err := <-s.errs:
+		return err
+	default:
+		t.Fatal("Forward returned no error")
+		return nil
+	}
+}
+
+// noErr fails the test if Forward returned an error.
+func (s *edgeStub) noErr(t testing.TB) {
+	t.Helper()
+	select {
+	case err := <-s.errs:
+		t.Fatalf("Forward = %v, want nil", err)
+	default:
+	}
+}
+
+// get sends a GET for target (a request URI, sent as is) with the headers
+// in hdr and returns the response with its body read.
+func (s *edgeStub) get(t testing.TB, target string, hdr http.Header) (*http.Response, string) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, s.URL, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.URL.Opaque = target // sent verbatim on the request line
+	for k, v := range hdr {
+		req.Header[k] = v
+	}
+	return do(t, req)
+}
+
+func do(t testing.TB, req *http.Request) (*http.Response, string) {
+	t.Helper()
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", req.Method, req.URL, err)
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatalf("%s %s: reading body: %v", req.Method, req.URL, err)
+	}
+	return res, string(b)
+}
+
+// closedPort returns a loopback address where nothing listens.
+func closedPort(t testing.TB) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	return addr
+}
+
+// metricValue returns the value of the counter or histogram count named
+// name with the given labels from reg.
+func metricValue(t testing.TB, reg *prometheus.Registry, name string, labels map[string]string) float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != name {
+			continue
+		}
+	next:
+		for _, m := range mf.GetMetric() {
+			for _, lp := range m.GetLabel() {
+				if v, ok := labels[lp.GetName()]; ok && v != lp.GetValue() {
+					continue next
+				}
+			}
+			switch {
+			case m.GetCounter() != nil:
+				return m.GetCounter().GetValue()
+			case m.GetHistogram() != nil:
+				return float64(m.GetHistogram().GetSampleCount())
+			}
+		}
+	}
+	return 0
+}
+
+// edgeError asserts that err is an *edge.Error with status and msg.
+func edgeError(t testing.TB, err error, status int, msg string) *edge.Error {
+	t.Helper()
+	var e *edge.Error
+	if !errors.As(err, &e) {
+		t.Fatalf("Forward = %v (%T), want an *edge.Error", err, err)
+	}
+	if e.Status != status || e.Msg != msg {
+		t.Fatalf("Forward = %d %q (%v), want %d %q", e.Status, e.Msg, e.Err, status, msg)
+	}
+	return e
+}
+
+// silentWriter is a ResponseWriter that fails the test on any write: Forward
+// must not write when it returns an error.
+type silentWriter struct {
+	t testing.TB
+	h http.Header
+}
+
+func (w *silentWriter) Header() http.Header {
+	if w.h == nil {
+		w.h = http.Header{}
+	}
+	return w.h
+}
+
+func (w *silentWriter) Write(b []byte) (int, error) {
+	w.t.Errorf("Forward wrote a body %q before failing", b)
+	return len(b), nil
+}
+
+func (w *silentWriter) WriteHeader(code int) {
+	w.t.Errorf("Forward wrote status %d before failing", code)
+}
+
+func (w *silentWriter) check() {
+	if len(w.h) > 0 {
+		w.t.Errorf("Forward set response headers %v before failing", w.h)
+	}
+}
