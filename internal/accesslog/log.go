@@ -4,6 +4,7 @@ import (
 	"crypto/tls"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -91,6 +92,9 @@ func (l *Log) Close() error {
 func (l *Log) appendLine(b []byte, r *edge.Request, rec *edge.Record) []byte {
 	var e entry
 	l.fill(&e, r, rec)
+	// edge.Record does not carry the response header yet: sc-content-type,
+	// sc-content-len and sc-range-* stay empty until it does.
+	fillResponse(&e, nil)
 	if l.json {
 		return e.appendJSON(b)
 	}
@@ -134,7 +138,6 @@ func (l *Log) fill(e *entry, r *edge.Request, rec *edge.Record) {
 	e.requestID = r.ID
 	e.hostHeader = r.Host
 	e.protocol = r.Scheme
-	e.contentLen, e.rangeStart, e.rangeEnd = -1, -1, -1
 	if h := r.HTTP; h != nil {
 		if e.hostHeader == "" {
 			e.hostHeader = h.Host
@@ -161,6 +164,31 @@ func (l *Log) fill(e *entry, r *edge.Request, rec *edge.Record) {
 	e.redact = l.redact
 
 	e.responseResult, e.result, e.detailedResult = results(r.Result, rec)
+}
+
+// fillResponse sets the fields CloudFront takes from the response header:
+// sc-content-type, sc-content-len, and sc-range-start and sc-range-end
+// from a Content-Range "bytes first-last/length".
+func fillResponse(e *entry, h http.Header) {
+	e.contentType = first(h, "Content-Type")
+	e.contentLen, e.rangeStart, e.rangeEnd = -1, -1, -1
+	if n, err := strconv.ParseInt(first(h, "Content-Length"), 10, 64); err == nil && n >= 0 {
+		e.contentLen = n
+	}
+	unit, spec, ok := strings.Cut(first(h, "Content-Range"), " ")
+	if !ok || !strings.EqualFold(unit, "bytes") {
+		return
+	}
+	span, _, _ := strings.Cut(spec, "/")
+	from, to, ok := strings.Cut(span, "-")
+	if !ok {
+		return
+	}
+	start, err1 := strconv.ParseInt(from, 10, 64)
+	end, err2 := strconv.ParseInt(to, 10, 64)
+	if err1 == nil && err2 == nil && 0 <= start && start <= end {
+		e.rangeStart, e.rangeEnd = start, end
+	}
 }
 
 // results derives x-edge-response-result-type (how the response was

@@ -546,3 +546,41 @@ func TestNew_RejectsInvalidConfig(t *testing.T) {
 		t.Errorf("New(format apache) = %v, want a format: error", err)
 	}
 }
+
+func TestFillResponse_ContentFieldsFromTheResponseHeader(t *testing.T) {
+	t.Parallel()
+	type fields struct {
+		Type            string
+		Len, From, Upto int64
+	}
+	tests := []struct {
+		name   string
+		header http.Header
+		want   fields
+	}{
+		{"no header", nil, fields{"", -1, -1, -1}},
+		{"type and length", http.Header{"Content-Type": {"application/json"}, "Content-Length": {"78"}},
+			fields{"application/json", 78, -1, -1}},
+		{"partial content", http.Header{"Content-Length": {"100"}, "Content-Range": {"bytes 0-99/1234"}},
+			fields{"", 100, 0, 99}},
+		{"unsatisfied range", http.Header{"Content-Range": {"bytes */1234"}}, fields{"", -1, -1, -1}},
+		{"other unit", http.Header{"Content-Range": {"items 0-9/20"}}, fields{"", -1, -1, -1}},
+		{"inverted range", http.Header{"Content-Range": {"bytes 9-1/20"}}, fields{"", -1, -1, -1}},
+		{"bad length", http.Header{"Content-Length": {"-5"}}, fields{"", -1, -1, -1}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var e entry
+			fillResponse(&e, tc.header)
+			got := fields{e.contentType, e.contentLen, e.rangeStart, e.rangeEnd}
+			if got != tc.want {
+				t.Errorf("fillResponse(%v) = %+v, want %+v", tc.header, got, tc.want)
+			}
+			line := string(e.appendW3C(nil))
+			if n := strings.Count(line, "\t"); n != 32 {
+				t.Errorf("line has %d tabs, want 32", n)
+			}
+		})
+	}
+}
