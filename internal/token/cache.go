@@ -115,11 +115,12 @@ func (c *Cache) putError(k [32]byte, e *Error) {
 	c.c.Set(k, &entry{err: e, ttl: c.negTTL, weight: 160})
 }
 
-// clock is an otter.Clock over an injected time source. It has no ticks:
-// the cache then expires entries on access and writes only.
+// clock is an otter.Clock over an injected time source. Its ticks (for
+// the cache's periodic clean-up) are real time; the ticker is collected
+// with the cache.
 type clock struct{ now func() time.Time }
 
-func (c clock) NowNano() int64                      { return c.now().UnixNano() }
-func (c clock) Tick(time.Duration) <-chan time.Time { return nil }
+func (c clock) NowNano() int64                        { return c.now().UnixNano() }
+func (c clock) Tick(d time.Duration) <-chan time.Time { return time.Tick(d) }
 
 var _ otter.Clock = clock{}

@@ -2,6 +2,7 @@ package token_test
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"testing"
@@ -223,6 +224,9 @@ func TestVerify_NeverBlocksPastTheDeadline(t *testing.T) {
 	elapsed := time.Since(start)
 	if got := description(t, err); got != "unknown signing key" {
 		t.Errorf("Verify with a hung JWKS = %q, want unknown signing key", got)
+	}
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Verify with a hung JWKS = %v, want it to wrap context.DeadlineExceeded", err)
 	}
 	if elapsed > time.Second {
 		t.Errorf("Verify with a hung JWKS took %v, want about the 100ms deadline", elapsed)

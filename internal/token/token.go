@@ -309,6 +309,10 @@ func (v *Verifier) key(ctx context.Context, t *jwt.Token) (any, error) {
 	// key whose own alg or use does not fit the token.
 	key, err := kf.KeyfuncCtx(ctx)(t)
 	if err != nil {
+		if cerr := ctx.Err(); cerr != nil && !errors.Is(err, cerr) {
+			// Let callers tell "no time to refresh" from "no such key".
+			err = fmt.Errorf("%w (%w)", err, cerr)
+		}
 		return nil, invalid(descUnknownKey, err)
 	}
 	return key, nil
