@@ -44,6 +44,7 @@ type Options struct {
 type Sink struct {
 	ch      chan *[]byte
 	pool    sync.Pool
+	off     bool // path "off": lines are accepted and discarded
 	closed  atomic.Bool
 	dropped atomic.Uint64
 	m       *metrics
@@ -65,7 +66,7 @@ const maxPooled = 64 << 10
 
 // NewSink applies cfg's defaults, validates it, opens its destination and
 // starts the writer. With opts.Writer set, cfg.Path is ignored. A Sink for
-// path "off" refuses every line. Close it to flush.
+// path "off" accepts every line and discards it. Close it to flush.
 func NewSink(cfg SinkConfig, opts Options) (*Sink, error) {
 	if opts.Writer != nil {
 		cfg.Path = PathStdout
@@ -94,7 +95,7 @@ func NewSink(cfg SinkConfig, opts Options) (*Sink, error) {
 		return &b
 	}
 	if cfg.Path == PathOff {
-		s.closed.Store(true)
+		s.off = true
 		return s, nil
 	}
 	out, err := openOutput(cfg, opts)
@@ -109,10 +110,13 @@ func NewSink(cfg SinkConfig, opts Options) (*Sink, error) {
 }
 
 // WriteLine queues a copy of b, one line, for writing; a newline is added
-// unless b ends with one. It reports whether the line was queued: false
-// means the queue was full (the line is counted in Dropped) or the sink is
-// closed or off. It never blocks.
+// unless b ends with one. It never blocks. It returns false when the line
+// was dropped: the queue was full (the line is counted in Dropped) or the
+// sink is closed.
 func (s *Sink) WriteLine(b []byte) bool {
+	if s.off {
+		return !s.closed.Load()
+	}
 	if s.closed.Load() {
 		return false
 	}
@@ -130,7 +134,7 @@ func (s *Sink) Dropped() uint64 { return s.dropped.Load() }
 func (s *Sink) Close() error {
 	s.stopOnce.Do(func() {
 		s.closed.Store(true)
-		if s.exited == nil { // off
+		if s.off {
 			return
 		}
 		close(s.stop)

@@ -340,17 +340,23 @@ func TestSink_GoesOnAfterAWriteError(t *testing.T) {
 	}
 }
 
-func TestSink_OffRefusesLines(t *testing.T) {
+func TestSink_OffDiscardsLinesWithoutCountingDrops(t *testing.T) {
 	t.Parallel()
 	s, err := NewSink(SinkConfig{Path: PathOff}, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.WriteLine([]byte("x")) {
-		t.Error("WriteLine on an off sink = true, want false")
+	if !s.WriteLine([]byte("x")) {
+		t.Error("WriteLine on an off sink = false, want true (discarded, not dropped)")
+	}
+	if d := s.Dropped(); d != 0 {
+		t.Errorf("Dropped() = %d, want 0", d)
 	}
 	if err := s.Close(); err != nil {
 		t.Errorf("Close() = %v", err)
+	}
+	if s.WriteLine([]byte("x")) {
+		t.Error("WriteLine after Close = true, want false")
 	}
 }
 
