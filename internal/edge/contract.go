@@ -117,7 +117,8 @@ type Cache interface {
 }
 
 // Logger receives one record per finished request (the access log). It must
-// not block.
+// not block, and must not keep r or rec after Log returns: the edge reuses
+// them for later requests (copy what is needed).
 type Logger interface {
 	Log(r *Request, rec *Record)
 }

@@ -1,0 +1,28 @@
+// Package edge is the viewer side of edgeward: the listener the API clients
+// connect to (CloudFront's "distribution") and the pipeline every request
+// goes through before anything else sees it.
+//
+// The request flows one way, through stages named after the reference
+// system:
+//
+//	viewer request      framing, request limits, target form, request id,
+//	                    header hygiene (hop-by-hop and owned headers),
+//	                    canonical path
+//	behavior            first path pattern that matches the canonical path;
+//	                    405 for a method the behavior does not allow
+//	viewer-request fn   Behavior.Function: allow (possibly changed) or answer
+//	cache / origin      Behavior.Cache, which calls Behavior.Origin on a miss
+//	viewer response     Behavior.ResponseFunction on the buffered answer
+//	log                 one access-log Record and the metrics
+//
+// Everything a stage needs travels in one per-request struct (Request);
+// errors are rendered in one place (a small JSON body with the request id).
+// The path is made canonical once (see Canonicalize), and that one value is
+// matched, authorized, cached and forwarded. Headers the edge owns are
+// stripped from every inbound request before any stage reads them, and the
+// headers a client nominates in Connection are removed before a function
+// adds its own, so a client can never remove or spoof them.
+//
+// The package declares the interfaces its stages call (Function, Cache,
+// Origin, Logger) and imports no other edgeward package.
+package edge

@@ -1,0 +1,512 @@
+package edge
+
+import (
+	"bytes"
+	"crypto/tls"
+	"errors"
+	"io"
+	"net"
+	"sync/atomic"
+)
+
+// framingConn guards the message framing of an HTTP/1.x connection, where
+// net/http is lenient in ways that let a front proxy and the edge disagree
+// about where a request ends (request smuggling). net/http already refuses
+// a Transfer-Encoding other than chunked (with 501), differing duplicate
+// Content-Length values, malformed Content-Length and invalid header names;
+// but it accepts Transfer-Encoding together with Content-Length (dropping
+// the latter), identical duplicate Content-Length headers, obs-fold
+// continuation lines, and Transfer-Encoding in HTTP/1.0 (ignoring it).
+//
+// framingConn reads ahead of net/http and holds back each request head
+// until it is complete. A head that breaks a framing rule never reaches
+// net/http: it is replaced by a synthetic request that the handler answers
+// with 400 (or 431 for an oversized head) and "Connection: close", so the
+// refusal carries the request id and reaches the access log like any other
+// error. Bodies pass through as they arrive (read straight into the
+// caller's buffer when nothing is held back) while the guard follows their
+// framing to find the next head.
+type framingConn struct {
+	net.Conn
+	limit int // largest head, in bytes
+	// tls is the TLS state when the connection is HTTP/1.1 over TLS
+	// (net/http sees a plain connection and leaves Request.TLS nil).
+	tls *tls.ConnectionState
+
+	// Read side: touched only by the goroutine reading the connection.
+	buf    []byte // bytes read and not yet returned
+	ready  int    // buf[:ready] may be returned
+	pos    int    // buf[ready:pos] is the scanned part of a held head
+	st     frameState
+	remain uint64 // bytes left in a Content-Length body or a chunk
+	heads  int64  // complete heads passed on (the sequence number of the next)
+	line   int    // bytes of the chunk line or trailer being scanned
+	h      headInfo
+
+	// Shared with the handler goroutine.
+	handled atomic.Int64            // handler calls seen (HTTP/1 is sequential)
+	bad     atomic.Pointer[verdict] // first refused head, if any
+	pass    atomic.Bool             // stop watching (hijacked connection)
+}
+
+// verdict is a framing refusal: the request with sequence number seq (and
+// everything after it on the connection) is answered with status.
+type verdict struct {
+	seq    int64
+	status int
+	reason string
+}
+
+type frameState uint8
+
+const (
+	stHead      frameState = iota // reading a request head
+	stBody                        // Content-Length body: remain bytes left
+	stChunkSize                   // chunk-size line
+	stChunkData                   // chunk data: remain bytes left
+	stChunkCRLF                   // the CRLF after chunk data
+	stTrailer                     // trailer section after the last chunk
+	stPass                        // not watching any more: bytes pass through
+	stEOF                         // a synthetic request was handed over
+)
+
+// headInfo is what the guard needs to know about the head being read.
+type headInfo struct {
+	started   bool // the request line was seen
+	http10    bool
+	preface   bool // "PRI * HTTP/2.0": the HTTP/2 connection preface
+	post      bool
+	fold      bool
+	clCount   int
+	cl        uint64
+	teCount   int
+	teChunked bool
+}
+
+// syntheticRequest replaces a refused head. Its content does not matter
+// (the handler recognises it by sequence number), only that net/http parses
+// it without reading further and closes the connection after answering.
+const syntheticRequest = "GET /.well-known/edgeward/refused HTTP/1.1\r\nHost: edge\r\nConnection: close\r\n\r\n"
+
+const (
+	maxChunkLine  = 4096 // net/http's limit for a chunk-size line
+	maxTrailer    = 4096 // net/http peeks at most its buffer size for trailers
+	initialBuffer = 4096
+)
+
+func newFramingConn(c net.Conn, limit int) *framingConn {
+	return &framingConn{Conn: c, limit: limit}
+}
+
+// nextSeq returns the sequence number of the request the handler is about
+// to serve.
+func (c *framingConn) nextSeq() int64 { return c.handled.Add(1) - 1 }
+
+// verdictFor returns the refusal that applies to request seq, or nil.
+func (c *framingConn) verdictFor(seq int64) *verdict {
+	if v := c.bad.Load(); v != nil && seq >= v.seq {
+		return v
+	}
+	return nil
+}
+
+// passthrough stops the guard: the connection was hijacked (a WebSocket).
+func (c *framingConn) passthrough() { c.pass.Store(true) }
+
+// Read implements net.Conn.
+func (c *framingConn) Read(p []byte) (int, error) {
+	if len(p) == 0 {
+		return 0, nil
+	}
+	for {
+		if c.st != stPass && c.st != stEOF && c.pass.Load() {
+			c.st, c.ready = stPass, len(c.buf)
+		}
+		if c.ready > 0 {
+			n := copy(p, c.buf[:c.ready])
+			c.consume(n)
+			return n, nil
+		}
+		switch c.st {
+		case stEOF:
+			return 0, io.EOF
+		case stPass:
+			if len(c.buf) == 0 {
+				return c.Conn.Read(p)
+			}
+		case stBody, stChunkData:
+			if len(c.buf) == 0 {
+				return c.readBody(p)
+			}
+		}
+		if err := c.fill(); err != nil {
+			var ne net.Error
+			if len(c.buf) > 0 && !(errors.As(err, &ne) && ne.Timeout()) {
+				// The peer is gone mid-head: hand over what there is and let
+				// net/http fail on it as it would have.
+				c.st, c.ready = stPass, len(c.buf)
+				continue
+			}
+			return 0, err
+		}
+		c.process()
+	}
+}
+
+// readBody reads body bytes straight into p when nothing is held back.
+func (c *framingConn) readBody(p []byte) (int, error) {
+	if uint64(len(p)) > c.remain {
+		p = p[:c.remain]
+	}
+	n, err := c.Conn.Read(p)
+	c.remain -= uint64(n)
+	if c.remain == 0 {
+		c.endData()
+	}
+	return n, err
+}
+
+func (c *framingConn) endData() {
+	if c.st == stChunkData {
+		c.st, c.line = stChunkCRLF, 0
+	} else {
+		c.st = stHead
+	}
+}
+
+// fill reads more bytes from the connection into buf.
+func (c *framingConn) fill() error {
+	if c.buf == nil {
+		c.buf = make([]byte, 0, initialBuffer)
+	}
+	if cap(c.buf)-len(c.buf) < 512 {
+		nb := make([]byte, len(c.buf), 2*cap(c.buf))
+		copy(nb, c.buf)
+		c.buf = nb
+	}
+	n, err := c.Conn.Read(c.buf[len(c.buf):cap(c.buf)])
+	c.buf = c.buf[:len(c.buf)+n]
+	if n > 0 {
+		return nil
+	}
+	if err == nil {
+		err = io.ErrNoProgress
+	}
+	return err
+}
+
+// consume drops the first n bytes of buf, which were returned.
+func (c *framingConn) consume(n int) {
+	if n == len(c.buf) {
+		c.buf, c.ready, c.pos = c.buf[:0], 0, 0
+		return
+	}
+	m := copy(c.buf, c.buf[n:])
+	c.buf = c.buf[:m]
+	c.ready -= n
+	c.pos -= n
+}
+
+// process advances the framing state over the unscanned bytes.
+func (c *framingConn) process() {
+	for c.pos < len(c.buf) {
+		switch c.st {
+		case stHead:
+			if !c.scanHead() {
+				return
+			}
+		case stBody, stChunkData:
+			take := min(uint64(len(c.buf)-c.pos), c.remain)
+			c.pos += int(take)
+			c.ready = c.pos
+			c.remain -= take
+			if c.remain == 0 {
+				c.endData()
+			}
+		case stChunkSize, stChunkCRLF, stTrailer:
+			if !c.scanChunkLine() {
+				return
+			}
+		default: // stPass, stEOF
+			c.ready = len(c.buf)
+			return
+		}
+	}
+}
+
+// scanHead consumes one line of the held head; false means it needs more
+// bytes.
+func (c *framingConn) scanHead() bool {
+	i := bytes.IndexByte(c.buf[c.pos:], '\n')
+	if i < 0 {
+		if len(c.buf)-c.ready > c.limit {
+			c.refuse(431, "request header fields too large")
+		}
+		return false
+	}
+	line := c.buf[c.pos : c.pos+i]
+	c.pos += i + 1
+	if c.pos-c.ready > c.limit {
+		c.refuse(431, "request header fields too large")
+		return true
+	}
+	if n := len(line); n > 0 && line[n-1] == '\r' {
+		line = line[:n-1]
+	}
+	c.headLine(line)
+	return true
+}
+
+func (c *framingConn) headLine(line []byte) {
+	h := &c.h
+	if !h.started {
+		if len(line) == 0 {
+			return // blank lines before a request line are tolerated
+		}
+		c.requestLine(line)
+		return
+	}
+	if len(line) == 0 {
+		c.endHead()
+		return
+	}
+	if line[0] == ' ' || line[0] == '\t' {
+		c.refuse(400, "obsolete line folding in a header")
+		return
+	}
+	colon := bytes.IndexByte(line, ':')
+	if colon <= 0 || !isToken(line[:colon]) {
+		c.refuse(400, "invalid header name")
+		return
+	}
+	name, value := line[:colon], trimOWS(line[colon+1:])
+	switch {
+	case asciiEqualFold(name, "content-length"):
+		h.clCount++
+		n, ok := parseDecimal(value)
+		if !ok {
+			c.refuse(400, "invalid Content-Length")
+			return
+		}
+		h.cl = n
+	case asciiEqualFold(name, "transfer-encoding"):
+		h.teCount++
+		h.teChunked = asciiEqualFold(value, "chunked")
+	}
+}
+
+func (c *framingConn) requestLine(line []byte) {
+	h := &c.h
+	h.started = true
+	sp1 := bytes.IndexByte(line, ' ')
+	if sp1 <= 0 {
+		c.giveUp()
+		return
+	}
+	rest := line[sp1+1:]
+	sp2 := bytes.IndexByte(rest, ' ')
+	if sp2 < 0 {
+		c.giveUp()
+		return
+	}
+	method, target, proto := line[:sp1], rest[:sp2], rest[sp2+1:]
+	h.post = string(method) == "POST"
+	h.http10 = string(proto) == "HTTP/1.0"
+	h.preface = string(method) == "PRI" && string(target) == "*" && string(proto) == "HTTP/2.0"
+}
+
+// endHead decides on a complete head: pass it on, or refuse it.
+func (c *framingConn) endHead() {
+	h := &c.h
+	switch {
+	case h.clCount > 1:
+		c.refuse(400, "more than one Content-Length")
+		return
+	case h.teCount > 0 && h.clCount > 0:
+		c.refuse(400, "both Transfer-Encoding and Content-Length")
+		return
+	case h.teCount > 0 && h.http10:
+		c.refuse(400, "Transfer-Encoding in an HTTP/1.0 request")
+		return
+	case h.teCount > 1 || (h.teCount == 1 && !h.teChunked):
+		c.refuse(400, "Transfer-Encoding other than chunked")
+		return
+	}
+	c.ready = c.pos
+	c.heads++
+	switch {
+	case h.preface:
+		c.st = stPass // HTTP/2 with prior knowledge: frames follow
+	case h.teCount == 1:
+		c.st, c.line = stChunkSize, 0
+	case h.cl > 0:
+		c.st, c.remain = stBody, h.cl
+	default:
+		c.st = stHead
+	}
+	c.h = headInfo{}
+}
+
+// scanChunkLine consumes the chunk-size line, the CRLF after chunk data or
+// a trailer line; false means it needs more bytes.
+func (c *framingConn) scanChunkLine() bool {
+	if c.st == stChunkCRLF {
+		if len(c.buf)-c.pos < 2 {
+			return false
+		}
+		if c.buf[c.pos] != '\r' || c.buf[c.pos+1] != '\n' {
+			c.bodyError("malformed chunked body")
+			return true
+		}
+		c.pos += 2
+		c.ready = c.pos
+		c.st, c.line = stChunkSize, 0
+		return true
+	}
+	i := bytes.IndexByte(c.buf[c.pos:], '\n')
+	if i < 0 {
+		if c.line+len(c.buf)-c.pos > maxTrailer {
+			c.bodyError("chunk line too long")
+			return true
+		}
+		return false
+	}
+	line := c.buf[c.pos : c.pos+i]
+	c.line += i + 1
+	c.pos += i + 1
+	c.ready = c.pos
+	if c.st == stTrailer {
+		if c.line > maxTrailer {
+			c.bodyError("trailer too long")
+			return true
+		}
+		if len(line) == 0 || (len(line) == 1 && line[0] == '\r') {
+			c.st = stHead
+		}
+		return true
+	}
+	if len(line) == 0 || line[len(line)-1] != '\r' || bytes.IndexByte(line[:len(line)-1], '\r') >= 0 || len(line) > maxChunkLine {
+		c.bodyError("malformed chunk-size line")
+		return true
+	}
+	size := trimOWS(line[:len(line)-1])
+	if j := bytes.IndexByte(size, ';'); j >= 0 {
+		size = size[:j]
+	}
+	n, ok := parseHex(size)
+	if !ok {
+		c.bodyError("malformed chunk size")
+		return true
+	}
+	if n == 0 {
+		c.st, c.line = stTrailer, 0
+	} else {
+		c.st, c.remain = stChunkData, n
+	}
+	return true
+}
+
+// refuse replaces the held head (and everything after it) with the
+// synthetic request and records why.
+func (c *framingConn) refuse(status int, reason string) {
+	c.bad.CompareAndSwap(nil, &verdict{seq: c.heads, status: status, reason: reason})
+	c.buf = append(c.buf[:c.ready], syntheticRequest...)
+	c.pos, c.ready = len(c.buf), len(c.buf)
+	c.st = stEOF
+}
+
+// giveUp stops watching a head net/http itself will refuse (a malformed
+// request line): it gets the bytes as they are, and any later request on
+// the connection is refused.
+func (c *framingConn) giveUp() {
+	c.bad.CompareAndSwap(nil, &verdict{seq: c.heads, status: 400, reason: "malformed request line"})
+	c.st, c.ready = stPass, len(c.buf)
+}
+
+// bodyError stops watching after a body net/http will fail to read; any
+// later request on the connection is refused.
+func (c *framingConn) bodyError(reason string) {
+	c.bad.CompareAndSwap(nil, &verdict{seq: c.heads, status: 400, reason: reason})
+	c.st, c.ready = stPass, len(c.buf)
+}
+
+func trimOWS(b []byte) []byte {
+	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t') {
+		b = b[1:]
+	}
+	for len(b) > 0 && (b[len(b)-1] == ' ' || b[len(b)-1] == '\t') {
+		b = b[:len(b)-1]
+	}
+	return b
+}
+
+func asciiEqualFold(b []byte, lower string) bool {
+	if len(b) != len(lower) {
+		return false
+	}
+	for i := range b {
+		c := b[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != lower[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// parseDecimal reads a Content-Length value as net/http does: digits only.
+func parseDecimal(b []byte) (uint64, bool) {
+	if len(b) == 0 || len(b) > 18 {
+		return 0, false
+	}
+	var n uint64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + uint64(c-'0')
+	}
+	return n, true
+}
+
+func parseHex(b []byte) (uint64, bool) {
+	if len(b) == 0 || len(b) > 16 {
+		return 0, false
+	}
+	var n uint64
+	for _, c := range b {
+		d, ok := unhex(c)
+		if !ok {
+			return 0, false
+		}
+		n = n<<4 | uint64(d)
+	}
+	return n, true
+}
+
+// isToken reports whether b is an RFC 9110 token (a valid header name).
+func isToken(b []byte) bool {
+	for _, c := range b {
+		if c >= 0x80 || !tokenChar[c] {
+			return false
+		}
+	}
+	return true
+}
+
+// tokenChar is the constant table of tchar (RFC 9110 section 5.6.2).
+var tokenChar = func() (t [128]bool) {
+	for c := '0'; c <= '9'; c++ {
+		t[c] = true
+	}
+	for c := 'a'; c <= 'z'; c++ {
+		t[c] = true
+		t[c-'a'+'A'] = true
+	}
+	for _, c := range "!#$%&'*+-.^_`|~" {
+		t[c] = true
+	}
+	return t
+}()

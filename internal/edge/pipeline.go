@@ -1,0 +1,382 @@
+package edge
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"runtime/debug"
+	"strings"
+	"time"
+)
+
+// exchange is the per-request state of the pipeline. It is reused through
+// a sync.Pool; nothing in it is handed to code that may outlive the
+// request except through Request, whose contract forbids keeping it.
+type exchange struct {
+	req Request
+	out http.Request // the forwarded request: a copy, so that a function
+	url url.URL      // changing the method or URL never changes net/http's view
+	vw  viewerWriter
+	rec Record
+
+	snap    *snapshot
+	route   *route
+	guard   *framingConn
+	body    *bodyCounter
+	bw      *bufferWriter
+	idv     []string
+	path    string // canonical escaped path
+	urlPath string // URL.Path and URL.RawPath as set for path
+	urlRaw  string
+	bytesIn int64
+
+	trusted   bool
+	closeConn bool // answer with Connection: close
+	abort     bool // re-panic with http.ErrAbortHandler once logged
+}
+
+func (s *Server) getExchange() *exchange {
+	if x, ok := s.pool.Get().(*exchange); ok {
+		return x
+	}
+	return new(exchange)
+}
+
+func (s *Server) putExchange(x *exchange) {
+	*x = exchange{}
+	s.pool.Put(x)
+}
+
+// ServeHTTP runs the pipeline for one viewer request.
+func (s *Server) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
+	x := s.getExchange()
+	s.begin(x, w, hr)
+	defer s.finish(x)
+	s.pipeline(x, w, hr)
+}
+
+// begin fills the exchange from what the connection says: peer, trust,
+// TLS, and the request id, which every response from here on carries.
+func (s *Server) begin(x *exchange, w http.ResponseWriter, hr *http.Request) {
+	now := time.Now()
+	snap := s.snap.Load()
+	s.m.inFlight.Inc()
+	x.snap = snap
+	x.out = *hr
+	if hr.URL != nil {
+		x.url = *hr.URL
+		x.out.URL = &x.url
+	}
+	r := &x.req
+	r.HTTP = &x.out
+	r.Start = now
+	r.owned = snap.owned.hasFn
+	peer, _ := netip.ParseAddrPort(hr.RemoteAddr)
+	peer = netip.AddrPortFrom(peer.Addr().Unmap(), peer.Port())
+	r.Peer, r.Client = peer, peer
+	x.trusted = len(s.trusted) > 0 && s.isTrusted(peer.Addr())
+	if hr.ProtoMajor == 1 {
+		if fc, ok := hr.Context().Value(connKey{}).(*framingConn); ok {
+			x.guard = fc
+			if fc.tls != nil && x.out.TLS == nil {
+				x.out.TLS = fc.tls
+			}
+		}
+	}
+	r.Scheme = "http"
+	if x.out.TLS != nil {
+		r.Scheme = "https"
+	}
+	r.Host = hr.Host
+	id := ""
+	if x.trusted {
+		if v := hr.Header["X-Request-Id"]; len(v) == 1 && validRequestID(v[0]) {
+			id = v[0]
+		}
+	}
+	if id == "" {
+		id = s.ids.next()
+	}
+	r.ID = id
+	x.idv = []string{id}
+	x.vw = viewerWriter{rw: w, id: x.idv, start: now, guard: x.guard}
+	w.Header()["X-Request-Id"] = x.idv
+	if s.access != nil {
+		x.bytesIn = headBytes(hr)
+	}
+}
+
+// pipeline runs the stages in order; each either lets the request go on
+// or answers it.
+func (s *Server) pipeline(x *exchange, w http.ResponseWriter, hr *http.Request) {
+	if err := s.viewerRequest(x, w, hr); err != nil {
+		s.renderError(x, err)
+		return
+	}
+	rt := x.snap.match(x.path)
+	x.route = rt
+	x.req.Behavior = &rt.b
+	if !rt.allows(x.out.Method) {
+		s.renderError(x, &Error{Status: http.StatusMethodNotAllowed, Msg: "method not allowed",
+			Header: http.Header{"Allow": {rt.allow}}})
+		return
+	}
+	if rt.b.Function != nil {
+		done, err := s.viewerRequestFunction(x, rt)
+		if err != nil {
+			s.renderError(x, err)
+			return
+		}
+		if done {
+			return
+		}
+	}
+	s.cache(x, rt)
+}
+
+// viewerRequest is the first stage: framing verdict, request target,
+// limits, header hygiene and the canonical path.
+func (s *Server) viewerRequest(x *exchange, w http.ResponseWriter, hr *http.Request) error {
+	if g := x.guard; g != nil {
+		if v := g.verdictFor(g.nextSeq()); v != nil {
+			x.closeConn = true
+			return &Error{Status: v.status, Msg: "malformed request: " + v.reason}
+		}
+	}
+	if hr.Method == http.MethodConnect {
+		return &Error{Status: http.StatusMethodNotAllowed, Msg: "CONNECT is not served",
+			Header: http.Header{"Allow": {x.snap.routes[len(x.snap.routes)-1].allow}}}
+	}
+	if int64(len(hr.RequestURI)) > int64(s.cfg.Limits.MaxURIBytes) {
+		return &Error{Status: http.StatusRequestURITooLong, Msg: "request target too long"}
+	}
+	raw, absolute, err := targetPath(hr.RequestURI)
+	if err != nil {
+		return err
+	}
+	if err := s.limitBody(x, w, hr); err != nil {
+		return err
+	}
+	s.hygiene(x)
+	return s.canonicalPath(x, raw, absolute)
+}
+
+// limitBody answers a declared body over the limit with 413, and bounds an
+// undeclared (chunked) one while it is read.
+func (s *Server) limitBody(x *exchange, w http.ResponseWriter, hr *http.Request) error {
+	limit := int64(s.cfg.Limits.MaxBodyBytes)
+	if hr.ContentLength > limit {
+		x.closeConn = true
+		return &Error{Status: http.StatusRequestEntityTooLarge, Msg: "request body too large"}
+	}
+	if hr.Body == nil || hr.Body == http.NoBody {
+		return nil
+	}
+	// MaxBytesReader gets net/http's own writer so that it can close the
+	// connection once the limit is hit.
+	x.body = &bodyCounter{rc: http.MaxBytesReader(w, hr.Body, limit)}
+	x.out.Body = x.body
+	return nil
+}
+
+// hygiene strips hop-by-hop headers, Connection-nominated headers and
+// owned headers, records what a trusted proxy reported, and sets the
+// request id on the forwarded request.
+func (s *Server) hygiene(x *exchange) {
+	h := x.out.Header
+	if h == nil {
+		h = make(http.Header)
+		x.out.Header = h
+	}
+	stripHopByHop(h, isWebSocket(&x.out))
+	f := stripOwned(h, x.snap.owned, x.trusted)
+	if x.trusted {
+		r := &x.req
+		if f.forFor != "" {
+			r.ForwardedFor = f.forFor
+			r.Client = clientFromChain(f.forFor, r.Peer, s.isTrusted)
+		}
+		if f.proto != "" {
+			r.Scheme = f.proto
+		}
+		if f.host != "" {
+			r.Host = f.host
+		}
+	}
+	h["X-Request-Id"] = x.idv
+}
+
+// canonicalPath makes the path canonical once, and sets it on the
+// forwarded request so that every later stage and the origin see exactly
+// the value that is matched and authorized.
+func (s *Server) canonicalPath(x *exchange, raw string, absolute bool) error {
+	canon, err := Canonicalize(raw, s.pathOpts)
+	if err != nil {
+		return err
+	}
+	x.path = canon
+	u := &x.url
+	if absolute {
+		// The authority of an absolute-form target never selects an
+		// origin; the forwarded URL is origin-form.
+		u.Scheme, u.Host, u.Opaque, u.User = "", "", "", nil
+	}
+	if canon != raw || absolute {
+		dec, err := url.PathUnescape(canon)
+		if err != nil {
+			return err // cannot happen: canon is valid
+		}
+		u.Path, u.RawPath = dec, canon
+		x.out.RequestURI = canon
+		if u.RawQuery != "" || u.ForceQuery {
+			x.out.RequestURI = canon + "?" + u.RawQuery
+		}
+	}
+	x.urlPath, x.urlRaw = u.Path, u.RawPath
+	return nil
+}
+
+// targetPath returns the escaped path of a request target in origin-form
+// or absolute-form; asterisk-form and authority-form are refused.
+func targetPath(uri string) (path string, absolute bool, err error) {
+	switch {
+	case uri == "*":
+		return "", false, &Error{Status: http.StatusBadRequest, Msg: "asterisk-form request target is not served"}
+	case strings.HasPrefix(uri, "/"):
+		path = uri
+	default:
+		i := strings.Index(uri, "://")
+		scheme := ""
+		if i > 0 {
+			scheme = uri[:i]
+		}
+		if !strings.EqualFold(scheme, "http") && !strings.EqualFold(scheme, "https") {
+			return "", false, &Error{Status: http.StatusBadRequest, Msg: "request target must be origin-form or absolute-form"}
+		}
+		rest := uri[i+3:]
+		j := strings.IndexAny(rest, "/?")
+		if j < 0 || rest[j] == '?' {
+			return "/", true, nil
+		}
+		path, absolute = rest[j:], true
+	}
+	if q := strings.IndexByte(path, '?'); q >= 0 {
+		path = path[:q]
+	}
+	return path, absolute, nil
+}
+
+// viewerRequestFunction runs the behavior's viewer-request function. done
+// means it answered the viewer itself.
+func (s *Server) viewerRequestFunction(x *exchange, rt *route) (done bool, err error) {
+	resp, err := s.callFunction(x, rt)
+	if err != nil {
+		return false, err
+	}
+	if resp != nil {
+		x.req.Result = ResultFunctionGeneratedResponse
+		if err := s.writeResponse(x, resp); err != nil {
+			return false, err
+		}
+		return true, nil
+	}
+	return false, s.checkPath(x)
+}
+
+// callFunction calls the function, turning a panic into a 500: a broken
+// function never lets a request through.
+func (s *Server) callFunction(x *exchange, rt *route) (resp *Response, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			s.m.panics.WithLabelValues("viewer_request").Inc()
+			s.log.Error("viewer-request function panicked", "function", rt.b.FunctionName,
+				"request_id", x.req.ID, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+			resp, err = nil, &Error{Status: http.StatusInternalServerError, Msg: "internal error",
+				Err: fmt.Errorf("function %q panicked: %v", rt.b.FunctionName, p)}
+		}
+	}()
+	return rt.b.Function.ViewerRequest(x.out.Context(), &x.req)
+}
+
+// checkPath verifies that a path the function changed is still canonical:
+// the origin must get exactly the path that was authorized.
+func (s *Server) checkPath(x *exchange) error {
+	hr := x.req.HTTP
+	if hr == nil || hr.URL == nil {
+		return &Error{Status: http.StatusInternalServerError, Msg: "internal error", Err: errors.New("function left no request")}
+	}
+	if hr.URL.Path == x.urlPath && hr.URL.RawPath == x.urlRaw {
+		return nil
+	}
+	ep := hr.URL.EscapedPath()
+	canon, err := Canonicalize(ep, s.pathOpts)
+	if err != nil || canon != ep {
+		return &Error{Status: http.StatusInternalServerError, Msg: "internal error",
+			Err: fmt.Errorf("function %q left a non-canonical path %q", x.route.b.FunctionName, ep)}
+	}
+	x.path = canon
+	return nil
+}
+
+// cache is the cache stage: the behavior's cache, which calls the origin on
+// a miss, or the origin directly. With a viewer-response function the
+// answer is buffered for it.
+func (s *Server) cache(x *exchange, rt *route) {
+	var w http.ResponseWriter = &x.vw
+	if rt.b.ResponseFunction != nil {
+		x.bw = newBufferWriter(int(s.cfg.ResponseBufferMax))
+		w = x.bw
+	}
+	var err error
+	if c := rt.b.Cache; c != nil {
+		err = c.Serve(w, &x.req, rt.b.Origin)
+	} else {
+		err = rt.b.Origin.Forward(w, &x.req)
+	}
+	if err != nil {
+		s.renderError(x, err)
+		return
+	}
+	if x.req.Result == "" {
+		x.req.Result = ResultMiss
+	}
+	if x.bw != nil {
+		s.viewerResponse(x, rt)
+	}
+}
+
+// viewerResponse gives the buffered answer to the viewer-response function
+// and sends what it returns.
+func (s *Server) viewerResponse(x *exchange, rt *route) {
+	if x.bw.over {
+		s.renderError(x, &Error{Status: http.StatusBadGateway, Msg: "response too large", Err: errResponseTooLarge})
+		return
+	}
+	orig := x.bw.response()
+	resp, err := s.callResponseFunction(x, rt, orig)
+	if err != nil {
+		s.renderError(x, err)
+		return
+	}
+	if resp == nil {
+		resp = orig
+	}
+	if err := s.writeResponse(x, resp); err != nil {
+		s.renderError(x, err)
+	}
+}
+
+func (s *Server) callResponseFunction(x *exchange, rt *route, resp *Response) (out *Response, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			s.m.panics.WithLabelValues("viewer_response").Inc()
+			s.log.Error("viewer-response function panicked", "function", rt.b.FunctionName,
+				"request_id", x.req.ID, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+			out, err = nil, &Error{Status: http.StatusInternalServerError, Msg: "internal error",
+				Err: fmt.Errorf("viewer-response function %q panicked: %v", rt.b.FunctionName, p)}
+		}
+	}()
+	return rt.b.ResponseFunction.ViewerResponse(x.out.Context(), &x.req, resp)
+}

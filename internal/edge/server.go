@@ -1,0 +1,242 @@
+package edge
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/net/netutil"
+)
+
+// Options are the Server's collaborators.
+type Options struct {
+	// Logger receives the edge's own diagnostics (nil: discarded).
+	Logger *slog.Logger
+	// AccessLog receives one Record per finished request (nil: none).
+	AccessLog Logger
+	// Registerer receives the edge's metrics (nil: none).
+	Registerer prometheus.Registerer
+	// OwnedHeaders are headers the functions own (the gateway credential
+	// header, every header a decision can set): inbound copies are stripped
+	// on every behavior, as for Config.OwnedHeaders.
+	OwnedHeaders []string
+}
+
+// Server is the viewer side of the edge: an http.Handler running the
+// pipeline, and the listener that feeds it.
+type Server struct {
+	cfg      Config
+	pathOpts PathOptions
+	log      *slog.Logger
+	access   Logger
+	m        *metrics
+	ids      *idSource
+	trusted  []netip.Prefix
+	tlsCfg   *tls.Config
+
+	snap atomic.Pointer[snapshot]
+	pool sync.Pool
+	addr atomic.Pointer[net.Addr]
+}
+
+// New builds a Server from a validated Config (Defaults is applied to a
+// copy) and the behaviors to serve. It loads the TLS certificate, if any,
+// and compiles the behaviors: an error names every problem.
+func New(cfg Config, behaviors []Behavior, opts Options) (*Server, error) {
+	cfg.Defaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	s := &Server{
+		cfg:      cfg,
+		pathOpts: cfg.PathOptions(),
+		log:      opts.Logger,
+		access:   opts.AccessLog,
+		ids:      newIDSource(),
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	for _, p := range cfg.TrustedProxies {
+		pfx, _ := parsePrefix(p) // checked by Validate
+		s.trusted = append(s.trusted, pfx)
+	}
+	if cfg.TLS.Enabled() {
+		cert, err := tls.LoadX509KeyPair(cfg.TLS.CertFile, cfg.TLS.KeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("tls: %w", err)
+		}
+		s.tlsCfg = &tls.Config{
+			Certificates: []tls.Certificate{cert},
+			MinVersion:   tls.VersionTLS12,
+			NextProtos:   []string{"h2", "http/1.1"},
+		}
+	}
+	m, err := newMetrics(opts.Registerer)
+	if err != nil {
+		return nil, fmt.Errorf("metrics: %w", err)
+	}
+	s.m = m
+	if err := s.Update(behaviors, opts.OwnedHeaders); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// Update swaps the behavior set and the functions' owned headers at once,
+// for a configuration reload. Requests already in the pipeline finish with
+// the set they started with. On error the current set stays.
+func (s *Server) Update(behaviors []Behavior, owned []string) error {
+	routes, err := compileBehaviors(behaviors)
+	var errs []error
+	if err != nil {
+		errs = append(errs, err)
+	}
+	for _, h := range owned {
+		if !validHeaderName(h) {
+			errs = append(errs, fmt.Errorf("owned header %q: not a header name", h))
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	for i := range routes {
+		routes[i].m = s.m.forRoute(routes[i].b.PathPattern, routes[i].b.OriginID)
+	}
+	s.snap.Store(&snapshot{
+		routes: routes,
+		owned:  newOwnedSet(isTrue(s.cfg.StripOverrideHeaders, true), s.cfg.OwnedHeaders, owned),
+		early:  s.m.forRoute("-", "-"),
+	})
+	return nil
+}
+
+// OwnedHeaders lists the header names the edge currently strips from every
+// inbound request ("X-Forwarded-*" stands for the prefix).
+func (s *Server) OwnedHeaders() []string { return s.snap.Load().owned.sorted() }
+
+// Addr returns the listener's address once Serve has started, else nil.
+func (s *Server) Addr() net.Addr {
+	if a := s.addr.Load(); a != nil {
+		return *a
+	}
+	return nil
+}
+
+// ListenAndServe listens on Config.Listen and serves until ctx is done,
+// then shuts down gracefully (see Serve).
+func (s *Server) ListenAndServe(ctx context.Context) error {
+	ln, err := net.Listen("tcp", s.cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	return s.Serve(ctx, ln)
+}
+
+// Serve serves viewers on ln until ctx is done. Then it stops accepting
+// connections, lets in-flight requests finish for up to
+// Config.ShutdownGrace, and closes what is left. It returns nil after a
+// graceful shutdown.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	limit := int(s.cfg.Limits.MaxHeaderBytes)
+	if n := s.cfg.Limits.MaxConnections; n > 0 {
+		ln = netutil.LimitListener(ln, n)
+	}
+	if s.tlsCfg != nil {
+		ln = newTLSListener(ln, s.tlsCfg, s.cfg.Limits.ReadHeaderTimeout, limit)
+	} else {
+		ln = &framingListener{Listener: ln, limit: limit}
+	}
+	addr := ln.Addr()
+	s.addr.Store(&addr)
+	srv := s.httpServer()
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	s.log.Info("edge shutting down", "addr", addr.String(), "grace", s.cfg.ShutdownGrace)
+	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownGrace)
+	defer cancel()
+	err := srv.Shutdown(sctx)
+	if err != nil {
+		_ = srv.Close()
+		err = fmt.Errorf("shutdown: requests still in flight after %s were cut: %w", s.cfg.ShutdownGrace, err)
+	}
+	if serr := <-errc; serr != nil && !errors.Is(serr, http.ErrServerClosed) && err == nil {
+		err = serr
+	}
+	return err
+}
+
+// connKey is the context key of a connection's framingConn.
+type connKey struct{}
+
+func (s *Server) httpServer() *http.Server {
+	var p http.Protocols
+	p.SetHTTP1(true)
+	if s.tlsCfg != nil {
+		p.SetHTTP2(true)
+	} else if s.cfg.H2C {
+		p.SetUnencryptedHTTP2(true)
+	}
+	l := s.cfg.Limits
+	return &http.Server{
+		Handler:           s,
+		Protocols:         &p,
+		ReadHeaderTimeout: l.ReadHeaderTimeout,
+		ReadTimeout:       l.ReadTimeout,
+		WriteTimeout:      l.WriteTimeout,
+		IdleTimeout:       l.IdleTimeout,
+		// net/http allows 4KiB more than this; the framing guard refuses
+		// larger heads first, with the edge's own 431.
+		MaxHeaderBytes: int(l.MaxHeaderBytes),
+		// OPTIONS * reaches the pipeline, which refuses it, instead of
+		// net/http's built-in 200.
+		DisableGeneralOptionsHandler: true,
+		ConnContext: func(ctx context.Context, c net.Conn) context.Context {
+			if fc, ok := c.(*framingConn); ok {
+				return context.WithValue(ctx, connKey{}, fc)
+			}
+			return ctx
+		},
+		ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
+	}
+}
+
+// isTrusted reports whether a is one of the trusted proxies.
+func (s *Server) isTrusted(a netip.Addr) bool {
+	for _, p := range s.trusted {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// bodyCounter counts the request body bytes read, for the access log. It
+// is allocated per request (never pooled): a transport may still read or
+// close a request body after the handler returned.
+type bodyCounter struct {
+	rc io.ReadCloser
+	n  atomic.Int64
+}
+
+func (b *bodyCounter) Read(p []byte) (int, error) {
+	n, err := b.rc.Read(p)
+	b.n.Add(int64(n))
+	return n, err
+}
+
+func (b *bodyCounter) Close() error { return b.rc.Close() }
