@@ -45,7 +45,7 @@ func TestPattern_Match(t *testing.T) {
 		{"/**", "/", true},
 		{"/exact", "/exact", true},
 		{"/exact", "/exact/", false},
-		{"/a%7eb", "/a~b", true},    // pattern written in canonical form
+		{"/a%7eb", "/a~b", true},     // pattern written in canonical form
 		{"/a{b}", "/a%7Bb%7D", true}, // same
 		{"/caf\u00e9/*", "/caf%C3%A9/x", true},
 		{"/a;v=*", "/a;v=1", true},
