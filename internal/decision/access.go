@@ -31,7 +31,9 @@ func (e *Engine) access(ctx context.Context, s *service, op *operation, in *Inpu
 			d.Subject = c.Subject
 		}
 	} else {
-		d.trace("token", "not required", "authentication is none")
+		if d.Trace != nil {
+			d.trace("token", "not required", "authentication is none")
+		}
 	}
 	var vars *celVars
 	for _, r := range [2]*rules{&s.rules, &op.rules} {
@@ -64,10 +66,14 @@ func (e *Engine) authenticate(ctx context.Context, s *service, in *Input, d *Dec
 	raw, isBearer := bearer(value)
 	if n == 0 || !isBearer {
 		if !need {
-			d.trace("token", "none", "no bearer token; authentication is optional")
+			if d.Trace != nil {
+				d.trace("token", "none", "no bearer token; authentication is optional")
+			}
 			return nil, true
 		}
-		d.trace("token", "missing", "no Authorization: Bearer header")
+		if d.Trace != nil {
+			d.trace("token", "missing", "no Authorization: Bearer header")
+		}
 		d.WWWAuthenticate = `Bearer realm="` + s.realm + `"`
 		e.deny(d, in, 401, ReasonTokenMissing, "unauthorized", "an access token is required")
 		return nil, false
@@ -85,7 +91,9 @@ func (e *Engine) authenticate(ctx context.Context, s *service, in *Input, d *Dec
 		var te *token.Error
 		if !errors.As(err, &te) {
 			if ctx.Err() != nil {
-				d.trace("token", "unavailable", "%v", ctx.Err())
+				if d.Trace != nil {
+					d.trace("token", "unavailable", "%v", ctx.Err())
+				}
 				e.deny(d, in, 503, ReasonUnavailable, "temporarily_unavailable", "the token could not be verified in time")
 				return nil, false
 			}
@@ -99,7 +107,9 @@ func (e *Engine) authenticate(ctx context.Context, s *service, in *Input, d *Dec
 		e.denyToken(d, in, s, "the token is not for this audience")
 		return nil, false
 	}
-	d.trace("token", "valid", "bearer token of %q, sub %q", c.Issuer, c.Subject)
+	if d.Trace != nil {
+		d.trace("token", "valid", "bearer token of %q, sub %q", c.Issuer, c.Subject)
+	}
 	return c, true
 }
 
@@ -122,7 +132,9 @@ func (e *Engine) checkClaims(s *service, in *Input, d *Decision) (*token.Claims,
 	case !slices.Contains(c.Audience, s.audience):
 		e.denyToken(d, in, s, "the token is not for this audience")
 	default:
-		d.trace("token", "valid", "access_token object from the gateway, sub %q", c.Subject)
+		if d.Trace != nil {
+			d.trace("token", "valid", "access_token object from the gateway, sub %q", c.Subject)
+		}
 		return c, true
 	}
 	return nil, false
@@ -142,7 +154,9 @@ func bearer(v string) (string, bool) {
 }
 
 func (e *Engine) denyToken(d *Decision, in *Input, s *service, desc string) {
-	d.trace("token", "invalid", "%s", desc)
+	if d.Trace != nil {
+		d.trace("token", "invalid", "%s", desc)
+	}
 	d.WWWAuthenticate = `Bearer realm="` + s.realm + `", error="invalid_token", error_description="` + quoteContent(desc) + `"`
 	e.deny(d, in, 401, ReasonTokenInvalid, "invalid_token", desc)
 }
@@ -175,10 +189,14 @@ func (e *Engine) scopes(s *service, r *rules, in *Input, d *Decision) bool {
 		mode = MatchAll
 	}
 	if ok {
-		d.trace("scopes", "passed", "%s of %v", mode, r.scopes)
+		if d.Trace != nil {
+			d.trace("scopes", "passed", "%s of %v", mode, r.scopes)
+		}
 		return true
 	}
-	d.trace("scopes", "failed", "%s of %v, token has %v", mode, r.scopes, have)
+	if d.Trace != nil {
+		d.trace("scopes", "failed", "%s of %v, token has %v", mode, r.scopes, have)
+	}
 	want := strings.Join(r.scopes, " ")
 	d.WWWAuthenticate = `Bearer realm="` + s.realm + `", error="insufficient_scope", scope="` + quoteContent(want) + `"`
 	e.deny(d, in, 403, ReasonScope, "insufficient_scope", "the token lacks a required scope")
@@ -237,11 +255,15 @@ func (e *Engine) groups(r *rules, in *Input, d *Decision) bool {
 	}
 	for _, g := range r.groups {
 		if slices.Contains(have, g) {
-			d.trace("groups", "passed", "member of %q", g)
+			if d.Trace != nil {
+				d.trace("groups", "passed", "member of %q", g)
+			}
 			return true
 		}
 	}
-	d.trace("groups", "failed", "claim %q %v holds none of %v", r.groupsClaim, have, r.groups)
+	if d.Trace != nil {
+		d.trace("groups", "failed", "claim %q %v holds none of %v", r.groupsClaim, have, r.groups)
+	}
 	e.deny(d, in, 403, ReasonGroups, "access_denied", "not a member of a required group")
 	return false
 }
@@ -252,15 +274,21 @@ func (e *Engine) condition(ctx context.Context, c *condition, vars *celVars, in 
 	switch {
 	case err != nil:
 		e.met.conditionError()
-		d.trace("condition", "error", "%s: %v", c.src, err)
+		if d.Trace != nil {
+			d.trace("condition", "error", "%s: %v", c.src, err)
+		}
 		e.deny(d, in, 403, ReasonConditionError, "access_denied", "the request does not meet the policy")
 		return false
 	case !ok:
-		d.trace("condition", "false", "%s", c.src)
+		if d.Trace != nil {
+			d.trace("condition", "false", "%s", c.src)
+		}
 		e.deny(d, in, 403, ReasonCondition, "access_denied", "the request does not meet the policy")
 		return false
 	}
-	d.trace("condition", "true", "%s", c.src)
+	if d.Trace != nil {
+		d.trace("condition", "true", "%s", c.src)
+	}
 	return true
 }
 
@@ -273,5 +301,7 @@ func (e *Engine) deny(d *Decision, in *Input, status int, reason Reason, code, d
 		Description string `json:"error_description"`
 		RequestID   string `json:"request_id"`
 	}{code, desc, in.RequestID})
-	d.trace("decision", "deny", "%d %s", status, reason)
+	if d.Trace != nil {
+		d.trace("decision", "deny", "%d %s", status, reason)
+	}
 }

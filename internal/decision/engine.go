@@ -248,15 +248,21 @@ func (e *Engine) DecideInto(ctx context.Context, in *Input, d *Decision) {
 	}
 	path, why := canonicalPath(in.Path)
 	if why != "" {
-		d.trace("path", "invalid", "%s", why)
+		if d.Trace != nil {
+			d.trace("path", "invalid", "%s", why)
+		}
 		e.deny(d, in, 400, ReasonBadPath, "invalid_request", why)
 		return
 	}
 	d.Path = path
-	d.trace("path", "canonical", "%s", path)
+	if d.Trace != nil {
+		d.trace("path", "canonical", "%s", path)
+	}
 	s, base := e.m.lookupService(in.Scheme, in.Host, in.Port, path)
 	if s == nil {
-		d.trace("service", "none", "no API service has a base URL that is a prefix of %s://%s%s", in.Scheme, in.Host, path)
+		if d.Trace != nil {
+			d.trace("service", "none", "no API service has a base URL that is a prefix of %s://%s%s", in.Scheme, in.Host, path)
+		}
 		e.deny(d, in, 404, ReasonNoService, "not_found", "no API service matches the URL")
 		return
 	}
@@ -265,19 +271,27 @@ func (e *Engine) DecideInto(ctx context.Context, in *Input, d *Decision) {
 	if rel == "" {
 		rel = "/"
 	}
-	d.trace("service", "matched", "%s (base path %q, relative path %s)", s.name, base, rel)
+	if d.Trace != nil {
+		d.trace("service", "matched", "%s (base path %q, relative path %s)", s.name, base, rel)
+	}
+	var segBuf [maxInlineSegs]string
+	segs := splitSegments(rel, segBuf[:0])
 	m := matcher{method: in.Method}
-	s.table.lookup(&m, rel)
+	s.table.lookup(&m, rel, segs)
 	if m.best == nil {
 		if m.matched {
 			c := matcher{collect: true}
-			s.table.lookup(&c, rel)
+			s.table.lookup(&c, rel, segs)
 			d.Allow = joinMethods(c.allow)
-			d.trace("operation", "method not allowed", "%s is not one of %s", in.Method, d.Allow)
+			if d.Trace != nil {
+				d.trace("operation", "method not allowed", "%s is not one of %s", in.Method, d.Allow)
+			}
 			e.deny(d, in, 405, ReasonMethod, "method_not_allowed", "the method is not allowed here")
 			return
 		}
-		d.trace("operation", "none", "no operation matches %s %s", in.Method, rel)
+		if d.Trace != nil {
+			d.trace("operation", "none", "no operation matches %s %s", in.Method, rel)
+		}
 		e.deny(d, in, 403, ReasonNoOperation, "access_denied", "no operation matches the request")
 		return
 	}
@@ -285,9 +299,11 @@ func (e *Engine) DecideInto(ctx context.Context, in *Input, d *Decision) {
 	d.Operation, d.OperationIndex = op.name, op.index
 	d.Params = d.paramBuf[:0]
 	for _, p := range m.best.params {
-		d.Params = append(d.Params, Param{Name: p.name, Value: m.segs[p.seg]})
+		d.Params = append(d.Params, Param{Name: p.name, Value: segs[p.seg]})
 	}
-	d.trace("operation", "matched", "%s by %s %q", op.name, patternType(m.best), m.best.pattern)
+	if d.Trace != nil {
+		d.trace("operation", "matched", "%s by %s %q", op.name, patternType(m.best), m.best.pattern)
+	}
 	if !e.access(ctx, s, op, in, d) {
 		return
 	}
@@ -295,7 +311,9 @@ func (e *Engine) DecideInto(ctx context.Context, in *Input, d *Decision) {
 		return
 	}
 	d.Allowed, d.Status, d.Reason = true, 200, ReasonAllowed
-	d.trace("decision", "allow", "")
+	if d.Trace != nil {
+		d.trace("decision", "allow", "")
+	}
 }
 
 func patternType(r *route) string {
@@ -313,12 +331,16 @@ func (e *Engine) statements(s *service, d *Decision, in *Input) bool {
 		t := &s.set[i]
 		v := t.render(d.claims, d.Params)
 		if !validHeaderValue(v) {
-			d.trace("statements", "failed", "%s: the value holds control characters", t.name)
+			if d.Trace != nil {
+				d.trace("statements", "failed", "%s: the value holds control characters", t.name)
+			}
 			e.deny(d, in, 403, ReasonStatement, "access_denied", "a statement produced an invalid header value")
 			return false
 		}
 		if v == "" {
-			d.trace("statements", "skipped", "%s: empty value, header removed", t.name)
+			if d.Trace != nil {
+				d.trace("statements", "skipped", "%s: empty value, header removed", t.name)
+			}
 			continue
 		}
 		d.SetHeaders = append(d.SetHeaders, Header{Name: t.name, Value: v})

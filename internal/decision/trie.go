@@ -122,26 +122,24 @@ const maxInlineSegs = 16
 // matcher is the state of one lookup.
 type matcher struct {
 	method  string
-	segs    []string
 	best    *route
 	matched bool     // some route matched the path, whatever its methods
 	allow   []string // collected only to answer 405
 	collect bool
-	buf     [maxInlineSegs]string
 }
 
-// lookup finds the best route for method and the relative path rel (which
-// starts with "/"). matched reports whether any route matched the path
-// (with another method, when best is nil: a 405).
-func (t *table) lookup(m *matcher, rel string) {
+// lookup finds the best route for m.method and the relative path rel
+// (which starts with "/"), whose segments are segs. m.matched reports
+// whether any route matched the path (with another method, when m.best is
+// nil: a 405).
+func (t *table) lookup(m *matcher, rel string, segs []string) {
 	for _, r := range t.exact[rel] {
 		m.consider(r)
 	}
 	if m.best != nil && !m.collect {
 		return // EXACT outranks every PARAMETER route
 	}
-	m.segs = splitSegments(rel, m.buf[:0])
-	m.walk(&t.root, 0)
+	m.walk(&t.root, segs, 0)
 }
 
 // splitSegments splits an absolute path into its segments: "/" is [""],
@@ -158,23 +156,23 @@ func splitSegments(p string, dst []string) []string {
 	}
 }
 
-func (m *matcher) walk(n *node, i int) {
-	if i == len(m.segs) {
+func (m *matcher) walk(n *node, segs []string, i int) {
+	if i == len(segs) {
 		for _, r := range n.ends {
 			m.consider(r)
 		}
 		return
 	}
-	s := m.segs[i]
+	s := segs[i]
 	if c := n.lits[s]; c != nil {
-		m.walk(c, i+1)
+		m.walk(c, segs, i+1)
 	}
 	if n.param != nil && s != "" {
-		m.walk(n.param, i+1)
+		m.walk(n.param, segs, i+1)
 	}
 	for k := range n.globs {
 		if n.globs[k].g.match(s) {
-			m.walk(n.globs[k].next, i+1)
+			m.walk(n.globs[k].next, segs, i+1)
 		}
 	}
 	for k := range n.rests {
