@@ -345,6 +345,15 @@ func (o *output) write(line []byte) (rotated bool, rotErr, err error) {
 			rotated = true
 		}
 	}
+	// Flush whole lines only: each write(2) then holds complete lines, so
+	// two sinks appending to one file (briefly, across a reload) or a
+	// reader tailing it never see half a line.
+	if o.w.Buffered() > 0 && o.w.Available() < len(line) {
+		if err = o.w.Flush(); err != nil {
+			o.recover()
+			return rotated, rotErr, err
+		}
+	}
 	n, err := o.w.Write(line)
 	o.size += int64(n)
 	o.lines++

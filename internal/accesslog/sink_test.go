@@ -397,3 +397,46 @@ func TestSinkConfig_DefaultsThenValidate(t *testing.T) {
 		t.Errorf("Validate() of the defaults = %v", err)
 	}
 }
+
+// recordingWriter keeps each Write call separately.
+type recordingWriter struct {
+	mu     sync.Mutex
+	writes []string
+}
+
+func (w *recordingWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.writes = append(w.writes, string(p))
+	return len(p), nil
+}
+
+func TestSink_EveryWriteHoldsWholeLines(t *testing.T) {
+	t.Parallel()
+	w := &recordingWriter{}
+	s, err := NewSink(SinkConfig{Buffer: 1000}, Options{Writer: w})
+	if err != nil {
+		t.Fatal(err)
+	}
+	line := bytes.Repeat([]byte("z"), 999) // 1000 bytes with the newline: not a divisor of the buffer
+	const n = 300
+	for range n {
+		s.WriteLine(line)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if len(w.writes) < 2 {
+		t.Fatalf("%d writes, want several (the buffer is %d bytes)", len(w.writes), bufSize)
+	}
+	total := 0
+	for i, p := range w.writes {
+		if len(p)%1000 != 0 || !strings.HasSuffix(p, "\n") {
+			t.Errorf("write %d is %d bytes, want whole 1000-byte lines", i, len(p))
+		}
+		total += len(p)
+	}
+	if total != n*1000 {
+		t.Errorf("wrote %d bytes, want %d", total, n*1000)
+	}
+}
