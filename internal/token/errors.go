@@ -10,7 +10,6 @@ import (
 // an RFC 6750 error_description: none of them carries any part of a token.
 const (
 	descMalformed    = "malformed token"
-	descOversized    = "token too large"
 	descAlgorithm    = "algorithm not allowed"
 	descKeyHeader    = "key header not allowed"
 	descCritical     = "critical header not supported"
@@ -24,10 +23,9 @@ const (
 )
 
 // reasons are the metric label values of the descriptions (snake case, one
-// per description, a fixed set).
+// per description, a fixed set), plus reasonOversized.
 var reasons = map[string]string{
 	descMalformed:    "malformed",
-	descOversized:    "oversized",
 	descAlgorithm:    "algorithm_not_allowed",
 	descKeyHeader:    "key_header",
 	descCritical:     "critical_header",
@@ -39,6 +37,9 @@ var reasons = map[string]string{
 	descMissingExp:   "missing_exp",
 	descUnverifiable: "unverifiable",
 }
+
+// reasonOversized counts the malformed tokens refused for their size alone.
+const reasonOversized = "oversized"
 
 // Causes wrapped by *Error.Err where no library error says it better.
 var (

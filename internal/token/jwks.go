@@ -99,8 +99,8 @@ func (k *keys) run() {
 	}
 }
 
-// start begins a start attempt unless one is running, and returns a channel
-// closed when the running attempt ends.
+// start begins a start attempt unless one is running or the keys are
+// started, and returns a channel closed when the running attempt ends.
 func (k *keys) start() <-chan struct{} {
 	k.mu.Lock()
 	defer k.mu.Unlock()
@@ -110,6 +110,12 @@ func (k *keys) start() <-chan struct{} {
 func (k *keys) startLocked() chan struct{} {
 	if k.attempt != nil {
 		return k.attempt
+	}
+	if k.kf.Load() != nil {
+		// Started: refreshes are jwkset's from now on.
+		done := make(chan struct{})
+		close(done)
+		return done
 	}
 	done := make(chan struct{})
 	k.attempt = done

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -272,6 +273,7 @@ func TestVerify_CountsMetrics(t *testing.T) {
 	v.Verify(t.Context(), iss.Mint(map[string]any{"exp": time.Now().Add(-time.Hour).Unix()}))
 	v.Verify(t.Context(), iss.Mint(nil, tokentest.WithUnknownKey()))
 	v.Verify(t.Context(), iss.Mint(nil, tokentest.WithUnknownKey(), tokentest.WithKID("x")))
+	v.Verify(t.Context(), strings.Repeat("x", token.MaxTokenBytes+1))
 	tests := []struct {
 		name   string
 		labels []string
@@ -280,6 +282,7 @@ func TestVerify_CountsMetrics(t *testing.T) {
 		{"edgeward_token_verifications_total", []string{"issuer", "demo", "result", "valid"}, 1},
 		{"edgeward_token_verifications_total", []string{"issuer", "demo", "result", "expired"}, 1},
 		{"edgeward_token_verifications_total", []string{"issuer", "demo", "result", "unknown_key"}, 2},
+		{"edgeward_token_verifications_total", []string{"issuer", "demo", "result", "oversized"}, 1},
 		{"edgeward_token_cache_requests_total", []string{"issuer", "demo", "result", "hit"}, 2},
 		{"edgeward_token_cache_requests_total", []string{"issuer", "demo", "result", "miss"}, 4},
 		// Two starts and one unknown-kid refresh.

@@ -58,7 +58,7 @@ func register(reg prometheus.Registerer, c *prometheus.CounterVec) *prometheus.C
 // never looks labels up. A nil *issuerMetrics counts nothing.
 type issuerMetrics struct {
 	valid     prometheus.Counter
-	invalid   map[string]prometheus.Counter // by description
+	invalid   map[string]prometheus.Counter // by reason
 	hit, miss prometheus.Counter
 	refreshes prometheus.Counter
 	failures  prometheus.Counter
@@ -76,9 +76,10 @@ func (m *metrics) issuer(name string) *issuerMetrics {
 		refreshes: m.refreshes.WithLabelValues(name),
 		failures:  m.failures.WithLabelValues(name),
 	}
-	for desc, reason := range reasons {
-		im.invalid[desc] = m.verifications.WithLabelValues(name, reason)
+	for _, reason := range reasons {
+		im.invalid[reason] = m.verifications.WithLabelValues(name, reason)
 	}
+	im.invalid[reasonOversized] = m.verifications.WithLabelValues(name, reasonOversized)
 	return im
 }
 
@@ -90,7 +91,11 @@ func (m *issuerMetrics) verified(e *Error) {
 		m.valid.Inc()
 		return
 	}
-	if c, ok := m.invalid[e.Description]; ok {
+	reason := reasons[e.Description]
+	if errors.Is(e.Err, errTooLarge) {
+		reason = reasonOversized
+	}
+	if c, ok := m.invalid[reason]; ok {
 		c.Inc()
 	}
 }

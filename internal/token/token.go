@@ -1,23 +1,3 @@
-// Package token verifies OAuth 2.0 JWT access tokens against trusted
-// issuers' JWKS, and caches what it verified. It is the decision service's
-// hot path: a verified token is remembered by its SHA-256 until it expires.
-//
-// In the request flow it sits inside the decision service (internal/decision):
-// for a request to an API service that names a token issuer, the decision
-// engine passes the bearer token to that issuer's Verifier and checks the
-// returned Claims (audience, scopes, groups, conditions) itself.
-//
-// What a Verifier checks, in order, before any key is used: the token's
-// size (at most 8KiB), its three base64url segments and JSON, its alg
-// against the issuer's allow-list ("none" and HMAC are never on it), the
-// absence of headers that name a key (jku, jwk, x5u, x5c: a token never
-// chooses the key that verifies it, so such tokens are refused outright
-// rather than having the header ignored), the absence of a crit header, and
-// its iss against the configured issuer (a wrong iss never causes a JWKS
-// fetch). Then the kid is looked up in the issuer's JWKS (an unknown kid
-// causes at most one rate-limited refresh, bounded by the request's
-// context), the signature is verified, and exp (required), nbf and iat are
-// checked with the configured clock skew.
 package token
 
 import (
@@ -229,7 +209,7 @@ func (v *Verifier) Issuer() string { return v.issuer }
 // cost at most one rate-limited fetch bounded by ctx.
 func (v *Verifier) Verify(ctx context.Context, raw string) (*Claims, error) {
 	if len(raw) > MaxTokenBytes {
-		e := invalid(descOversized, errTooLarge)
+		e := invalid(descMalformed, errTooLarge)
 		v.m.verified(e)
 		return nil, e
 	}

@@ -158,7 +158,7 @@ func TestVerify_RefusesInvalidTokens(t *testing.T) {
 		{"bad base64 payload", parts[0] + ".$$$." + parts[2], "malformed token"},
 		{"bad base64 signature", parts[0] + "." + parts[1] + ".***", "malformed token"},
 		{"header not JSON", "bm90IGpzb24." + parts[1] + "." + parts[2], "malformed token"},
-		{"oversized", iss.Mint(map[string]any{"pad": strings.Repeat("x", token.MaxTokenBytes)}), "token too large"},
+		{"oversized", iss.Mint(map[string]any{"pad": strings.Repeat("x", token.MaxTokenBytes)}), "malformed token"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
