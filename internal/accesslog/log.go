@@ -4,7 +4,6 @@ import (
 	"crypto/tls"
 	"net/http"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -172,7 +171,7 @@ func (l *Log) fill(e *entry, r *edge.Request, rec *edge.Record) {
 func fillResponse(e *entry, h http.Header) {
 	e.contentType = first(h, "Content-Type")
 	e.contentLen, e.rangeStart, e.rangeEnd = -1, -1, -1
-	if n, err := strconv.ParseInt(first(h, "Content-Length"), 10, 64); err == nil && n >= 0 {
+	if n, ok := parseCount(first(h, "Content-Length")); ok {
 		e.contentLen = n
 	}
 	unit, spec, ok := strings.Cut(first(h, "Content-Range"), " ")
@@ -184,11 +183,28 @@ func fillResponse(e *entry, h http.Header) {
 	if !ok {
 		return
 	}
-	start, err1 := strconv.ParseInt(from, 10, 64)
-	end, err2 := strconv.ParseInt(to, 10, 64)
-	if err1 == nil && err2 == nil && 0 <= start && start <= end {
+	start, ok1 := parseCount(from)
+	end, ok2 := parseCount(to)
+	if ok1 && ok2 && start <= end {
 		e.rangeStart, e.rangeEnd = start, end
 	}
+}
+
+// parseCount parses a non-negative decimal without allocating on bad
+// input (strconv's errors allocate).
+func parseCount(s string) (int64, bool) {
+	if s == "" || len(s) > 18 {
+		return 0, false
+	}
+	var n int64
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	return n, true
 }
 
 // results derives x-edge-response-result-type (how the response was

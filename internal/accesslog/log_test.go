@@ -584,3 +584,17 @@ func TestFillResponse_ContentFieldsFromTheResponseHeader(t *testing.T) {
 		})
 	}
 }
+
+func TestLog_FormatsALineWithoutAllocating(t *testing.T) {
+	for _, format := range []string{FormatCloudFront, FormatJSON} {
+		l := &Log{location: DefaultLocation, json: format == FormatJSON, redact: []string{"access_token"}}
+		r, rec := testRequest()
+		r.HTTP = httptest.NewRequest(http.MethodGet, "/orders?access_token=x&b=1", nil)
+		r.HTTP.Header.Set("User-Agent", "Mozilla/5.0 (X11; Linux x86_64)")
+		rec.Err = errors.New("cut off")
+		buf := make([]byte, 0, 2048)
+		if n := testing.AllocsPerRun(100, func() { buf = l.appendLine(buf[:0], r, rec) }); n != 0 {
+			t.Errorf("%s: appendLine allocates %v times per line, want 0", format, n)
+		}
+	}
+}
