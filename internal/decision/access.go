@@ -2,7 +2,6 @@ package decision
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"slices"
 	"strings"
@@ -37,14 +36,14 @@ func (e *Engine) access(ctx context.Context, s *service, op *operation, in *Inpu
 	}
 	var vars *celVars
 	for _, r := range [2]*rules{&s.rules, &op.rules} {
-		if !e.scopes(s, r, in, d) || !e.groups(r, in, d) {
+		if !e.scopes(s, r, d) || !e.groups(r, d) {
 			return false
 		}
 		if r.cond != nil {
 			if vars == nil {
-				vars = &celVars{in: in, d: d}
+				vars = &celVars{in: *in, d: d}
 			}
-			if !e.condition(ctx, r.cond, vars, in, d) {
+			if !e.condition(ctx, r.cond, vars, d) {
 				return false
 			}
 		}
@@ -60,7 +59,7 @@ func (e *Engine) authenticate(ctx context.Context, s *service, in *Input, d *Dec
 	}
 	value, n := headerValue(in.Headers, "authorization")
 	if n > 1 {
-		e.denyToken(d, in, s, "several Authorization headers")
+		e.denyToken(d, s, "several Authorization headers")
 		return nil, false
 	}
 	raw, isBearer := bearer(value)
@@ -75,15 +74,15 @@ func (e *Engine) authenticate(ctx context.Context, s *service, in *Input, d *Dec
 			d.trace("token", "missing", "no Authorization: Bearer header")
 		}
 		d.WWWAuthenticate = `Bearer realm="` + s.realm + `"`
-		e.deny(d, in, 401, ReasonTokenMissing, "unauthorized", "an access token is required")
+		e.deny(d, 401, ReasonTokenMissing, "unauthorized", "an access token is required")
 		return nil, false
 	}
 	if raw == "" {
-		e.denyToken(d, in, s, "empty bearer token")
+		e.denyToken(d, s, "empty bearer token")
 		return nil, false
 	}
 	if s.verifier == nil {
-		e.denyToken(d, in, s, "this API accepts no bearer tokens")
+		e.denyToken(d, s, "this API accepts no bearer tokens")
 		return nil, false
 	}
 	c, err := s.verifier.Verify(ctx, raw)
@@ -94,17 +93,17 @@ func (e *Engine) authenticate(ctx context.Context, s *service, in *Input, d *Dec
 				if d.Trace != nil {
 					d.trace("token", "unavailable", "%v", ctx.Err())
 				}
-				e.deny(d, in, 503, ReasonUnavailable, "temporarily_unavailable", "the token could not be verified in time")
+				e.deny(d, 503, ReasonUnavailable, "temporarily_unavailable", "the token could not be verified in time")
 				return nil, false
 			}
-			e.denyToken(d, in, s, "the token could not be verified")
+			e.denyToken(d, s, "the token could not be verified")
 			return nil, false
 		}
-		e.denyToken(d, in, s, te.Description)
+		e.denyToken(d, s, te.Description)
 		return nil, false
 	}
 	if !slices.Contains(c.Audience, s.audience) {
-		e.denyToken(d, in, s, "the token is not for this audience")
+		e.denyToken(d, s, "the token is not for this audience")
 		return nil, false
 	}
 	if d.Trace != nil {
@@ -124,13 +123,13 @@ func (e *Engine) checkClaims(s *service, in *Input, d *Decision) (*token.Claims,
 	}
 	switch {
 	case in.ClaimsInactive:
-		e.denyToken(d, in, s, "the token is not active")
+		e.denyToken(d, s, "the token is not active")
 	case !c.ExpiresAt.IsZero() && e.now().After(c.ExpiresAt.Add(skew)):
-		e.denyToken(d, in, s, "the token has expired")
+		e.denyToken(d, s, "the token has expired")
 	case s.iss != "" && c.Issuer != "" && c.Issuer != s.iss:
-		e.denyToken(d, in, s, "the token's issuer is not trusted here")
+		e.denyToken(d, s, "the token's issuer is not trusted here")
 	case !slices.Contains(c.Audience, s.audience):
-		e.denyToken(d, in, s, "the token is not for this audience")
+		e.denyToken(d, s, "the token is not for this audience")
 	default:
 		if d.Trace != nil {
 			d.trace("token", "valid", "access_token object from the gateway, sub %q", c.Subject)
@@ -153,16 +152,16 @@ func bearer(v string) (string, bool) {
 	return strings.Trim(v[len(p):], " \t"), true
 }
 
-func (e *Engine) denyToken(d *Decision, in *Input, s *service, desc string) {
+func (e *Engine) denyToken(d *Decision, s *service, desc string) {
 	if d.Trace != nil {
 		d.trace("token", "invalid", "%s", desc)
 	}
 	d.WWWAuthenticate = `Bearer realm="` + s.realm + `", error="invalid_token", error_description="` + quoteContent(desc) + `"`
-	e.deny(d, in, 401, ReasonTokenInvalid, "invalid_token", desc)
+	e.deny(d, 401, ReasonTokenInvalid, "invalid_token", desc)
 }
 
 // scopes checks a scope rule against the token's scope (or scp) claim.
-func (e *Engine) scopes(s *service, r *rules, in *Input, d *Decision) bool {
+func (e *Engine) scopes(s *service, r *rules, d *Decision) bool {
 	if len(r.scopes) == 0 {
 		return true
 	}
@@ -199,7 +198,7 @@ func (e *Engine) scopes(s *service, r *rules, in *Input, d *Decision) bool {
 	}
 	want := strings.Join(r.scopes, " ")
 	d.WWWAuthenticate = `Bearer realm="` + s.realm + `", error="insufficient_scope", scope="` + quoteContent(want) + `"`
-	e.deny(d, in, 403, ReasonScope, "insufficient_scope", "the token lacks a required scope")
+	e.deny(d, 403, ReasonScope, "insufficient_scope", "the token lacks a required scope")
 	return false
 }
 
@@ -242,7 +241,7 @@ func stringList(v any) []string {
 
 // groups checks that the token's groups claim holds one of the rule's
 // groups.
-func (e *Engine) groups(r *rules, in *Input, d *Decision) bool {
+func (e *Engine) groups(r *rules, d *Decision) bool {
 	if len(r.groups) == 0 {
 		return true
 	}
@@ -264,12 +263,12 @@ func (e *Engine) groups(r *rules, in *Input, d *Decision) bool {
 	if d.Trace != nil {
 		d.trace("groups", "failed", "claim %q %v holds none of %v", r.groupsClaim, have, r.groups)
 	}
-	e.deny(d, in, 403, ReasonGroups, "access_denied", "not a member of a required group")
+	e.deny(d, 403, ReasonGroups, "access_denied", "not a member of a required group")
 	return false
 }
 
 // condition evaluates a CEL condition; an error denies.
-func (e *Engine) condition(ctx context.Context, c *condition, vars *celVars, in *Input, d *Decision) bool {
+func (e *Engine) condition(ctx context.Context, c *condition, vars *celVars, d *Decision) bool {
 	ok, err := c.eval(ctx, vars)
 	switch {
 	case err != nil:
@@ -277,13 +276,13 @@ func (e *Engine) condition(ctx context.Context, c *condition, vars *celVars, in 
 		if d.Trace != nil {
 			d.trace("condition", "error", "%s: %v", c.src, err)
 		}
-		e.deny(d, in, 403, ReasonConditionError, "access_denied", "the request does not meet the policy")
+		e.deny(d, 403, ReasonConditionError, "access_denied", "the request does not meet the policy")
 		return false
 	case !ok:
 		if d.Trace != nil {
 			d.trace("condition", "false", "%s", c.src)
 		}
-		e.deny(d, in, 403, ReasonCondition, "access_denied", "the request does not meet the policy")
+		e.deny(d, 403, ReasonCondition, "access_denied", "the request does not meet the policy")
 		return false
 	}
 	if d.Trace != nil {
@@ -293,14 +292,9 @@ func (e *Engine) condition(ctx context.Context, c *condition, vars *celVars, in 
 }
 
 // deny makes d a deny with a small JSON body.
-func (e *Engine) deny(d *Decision, in *Input, status int, reason Reason, code, desc string) {
+func (e *Engine) deny(d *Decision, status int, reason Reason, code, desc string) {
 	d.Allowed, d.Status, d.Reason, d.Error, d.Description = false, status, reason, code, desc
 	d.RemoveHeaders, d.SetHeaders = nil, nil
-	d.Body, _ = json.Marshal(struct {
-		Error       string `json:"error"`
-		Description string `json:"error_description"`
-		RequestID   string `json:"request_id"`
-	}{code, desc, in.RequestID})
 	if d.Trace != nil {
 		d.trace("decision", "deny", "%d %s", status, reason)
 	}

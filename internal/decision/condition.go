@@ -69,9 +69,10 @@ func (c *condition) eval(ctx context.Context, vars *celVars) (bool, error) {
 }
 
 // celVars is the activation of a condition, built on first use and shared
-// by the service's and the operation's conditions.
+// by the service's and the operation's conditions. It holds a copy of the
+// Input so that the caller's stays on its stack.
 type celVars struct {
-	in      *Input
+	in      Input
 	d       *Decision
 	request map[string]any
 	claims  map[string]any
@@ -112,7 +113,7 @@ func (v *celVars) ResolveName(name string) (any, bool) {
 func (v *celVars) Parent() interpreter.Activation { return nil }
 
 func (v *celVars) buildRequest() map[string]any {
-	in := v.in
+	in := &v.in
 	headers := map[string]string{}
 	if in.Headers != nil {
 		for i := range in.Headers.Len() {

@@ -2,6 +2,7 @@ package decision
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -167,8 +168,6 @@ type Decision struct {
 	// insufficient_scope); Allow is the 405's Allow.
 	WWWAuthenticate string
 	Allow           string
-	// Body is the deny body: {"error", "error_description", "request_id"}.
-	Body []byte
 	// RemoveHeaders and SetHeaders are the allow's header changes: remove
 	// every value of each name, then add each set header. Every name a
 	// statement can set is removed first, so a client's own copy never
@@ -207,6 +206,18 @@ func (d *Decision) DenyHeaders(dst []Header) []Header {
 		dst = append(dst, Header{Name: "allow", Value: d.Allow})
 	}
 	return dst
+}
+
+// DenyBody returns the deny's JSON body: {"error", "error_description",
+// "request_id"}. The front door supplies the request id, so that a
+// decision costs no id when nobody reads one.
+func (d *Decision) DenyBody(requestID string) []byte {
+	b, _ := json.Marshal(struct {
+		Error       string `json:"error"`
+		Description string `json:"error_description"`
+		RequestID   string `json:"request_id"`
+	}{d.Error, d.Description, requestID})
+	return b
 }
 
 // Trace is the record of a decision's steps, for explain.
@@ -251,7 +262,7 @@ func (e *Engine) DecideInto(ctx context.Context, in *Input, d *Decision) {
 		if d.Trace != nil {
 			d.trace("path", "invalid", "%s", why)
 		}
-		e.deny(d, in, 400, ReasonBadPath, "invalid_request", why)
+		e.deny(d, 400, ReasonBadPath, "invalid_request", why)
 		return
 	}
 	d.Path = path
@@ -263,7 +274,7 @@ func (e *Engine) DecideInto(ctx context.Context, in *Input, d *Decision) {
 		if d.Trace != nil {
 			d.trace("service", "none", "no API service has a base URL that is a prefix of %s://%s%s", in.Scheme, in.Host, path)
 		}
-		e.deny(d, in, 404, ReasonNoService, "not_found", "no API service matches the URL")
+		e.deny(d, 404, ReasonNoService, "not_found", "no API service matches the URL")
 		return
 	}
 	d.Service, d.ServiceIndex = s.name, s.index
@@ -286,13 +297,13 @@ func (e *Engine) DecideInto(ctx context.Context, in *Input, d *Decision) {
 			if d.Trace != nil {
 				d.trace("operation", "method not allowed", "%s is not one of %s", in.Method, d.Allow)
 			}
-			e.deny(d, in, 405, ReasonMethod, "method_not_allowed", "the method is not allowed here")
+			e.deny(d, 405, ReasonMethod, "method_not_allowed", "the method is not allowed here")
 			return
 		}
 		if d.Trace != nil {
 			d.trace("operation", "none", "no operation matches %s %s", in.Method, rel)
 		}
-		e.deny(d, in, 403, ReasonNoOperation, "access_denied", "no operation matches the request")
+		e.deny(d, 403, ReasonNoOperation, "access_denied", "no operation matches the request")
 		return
 	}
 	op := m.best.op
@@ -307,7 +318,7 @@ func (e *Engine) DecideInto(ctx context.Context, in *Input, d *Decision) {
 	if !e.access(ctx, s, op, in, d) {
 		return
 	}
-	if !e.statements(s, d, in) {
+	if !e.statements(s, d) {
 		return
 	}
 	d.Allowed, d.Status, d.Reason = true, 200, ReasonAllowed
@@ -324,7 +335,7 @@ func patternType(r *route) string {
 }
 
 // statements resolves the service's statements into header changes.
-func (e *Engine) statements(s *service, d *Decision, in *Input) bool {
+func (e *Engine) statements(s *service, d *Decision) bool {
 	d.RemoveHeaders = s.remove
 	d.SetHeaders = d.setBuf[:0]
 	for i := range s.set {
@@ -334,7 +345,7 @@ func (e *Engine) statements(s *service, d *Decision, in *Input) bool {
 			if d.Trace != nil {
 				d.trace("statements", "failed", "%s: the value holds control characters", t.name)
 			}
-			e.deny(d, in, 403, ReasonStatement, "access_denied", "a statement produced an invalid header value")
+			e.deny(d, 403, ReasonStatement, "access_denied", "a statement produced an invalid header value")
 			return false
 		}
 		if v == "" {

@@ -42,7 +42,7 @@ func newEngineFrom(t testing.TB, c Config) *Engine {
 
 // request builds an Input; headers are name, value pairs.
 func request(method, url string, headers ...string) *Input {
-	in := &Input{Method: method, RequestID: "req-1"}
+	in := &Input{Method: method}
 	if err := in.SetURL(url); err != nil {
 		panic(err)
 	}

@@ -36,8 +36,6 @@ type Input struct {
 	// ClaimsInactive reports that the gateway marked those claims inactive:
 	// the token is invalid.
 	ClaimsInactive bool
-	// RequestID is written into deny bodies.
-	RequestID string
 	// Trace asks for the trace of every step (explain). It costs
 	// allocations: leave it off on the request path.
 	Trace bool
