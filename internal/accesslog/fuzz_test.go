@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -113,4 +114,28 @@ func boolLen(v bool) int {
 		return 1
 	}
 	return 0
+}
+
+// FuzzFillResponse checks the response-header parsing: any Content-Length
+// and Content-Range give sane numbers and a well-formed line.
+func FuzzFillResponse(f *testing.F) {
+	f.Add("text/html", "78", "bytes 0-99/1234")
+	f.Add("", "-1", "bytes */20")
+	f.Add("a b", "99999999999999999999", "bytes 5-4/9")
+	f.Fuzz(func(t *testing.T, ctype, clen, crange string) {
+		var e entry
+		fillResponse(&e, http.Header{"Content-Type": {ctype}, "Content-Length": {clen}, "Content-Range": {crange}})
+		if e.contentLen < -1 || e.rangeStart < -1 || e.rangeEnd < -1 {
+			t.Fatalf("negative field: %+v", e)
+		}
+		if (e.rangeStart < 0) != (e.rangeEnd < 0) || e.rangeStart > e.rangeEnd {
+			t.Fatalf("range %d-%d from %q", e.rangeStart, e.rangeEnd, crange)
+		}
+		if e.contentLen >= 0 && strings.TrimLeft(clen, "0") != strings.TrimLeft(strconv.FormatInt(e.contentLen, 10), "0") {
+			t.Fatalf("Content-Length %q parsed as %d", clen, e.contentLen)
+		}
+		if n := strings.Count(string(e.appendW3C(nil)), "\t"); n != 32 {
+			t.Fatalf("line has %d tabs, want 32", n)
+		}
+	})
 }
