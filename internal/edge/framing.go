@@ -423,10 +423,10 @@ func (c *framingConn) giveUp() {
 	c.st, c.ready = stPass, len(c.buf)
 }
 
-// bodyError stops watching after a body net/http will fail to read; any
-// later request on the connection is refused.
+// bodyError stops watching after a body net/http will fail to read: the
+// request it belongs to, and any later one on the connection, is refused.
 func (c *framingConn) bodyError(reason string) {
-	c.bad.CompareAndSwap(nil, &verdict{seq: c.heads, status: 400, reason: reason})
+	c.bad.CompareAndSwap(nil, &verdict{seq: c.heads - 1, status: 400, reason: reason})
 	c.st, c.ready = stPass, len(c.buf)
 }
 

@@ -31,6 +31,7 @@ type exchange struct {
 	urlPath string // URL.Path and URL.RawPath as set for path
 	urlRaw  string
 	bytesIn int64
+	seq     int64 // the request's number on its HTTP/1 connection
 
 	trusted   bool
 	closeConn bool // answer with Connection: close
@@ -140,7 +141,8 @@ func (s *Server) pipeline(x *exchange, w http.ResponseWriter, hr *http.Request) 
 // limits, header hygiene and the canonical path.
 func (s *Server) viewerRequest(x *exchange, w http.ResponseWriter, hr *http.Request) error {
 	if g := x.guard; g != nil {
-		if v := g.verdictFor(g.nextSeq()); v != nil {
+		x.seq = g.nextSeq()
+		if v := g.verdictFor(x.seq); v != nil {
 			x.closeConn = true
 			return &Error{Status: v.status, Msg: "malformed request: " + v.reason}
 		}
@@ -336,7 +338,7 @@ func (s *Server) cache(x *exchange, rt *route) {
 		err = rt.b.Origin.Forward(w, &x.req)
 	}
 	if err != nil {
-		s.renderError(x, err)
+		s.renderError(x, s.bodyFraming(x, err))
 		return
 	}
 	if x.req.Result == "" {
@@ -345,6 +347,23 @@ func (s *Server) cache(x *exchange, rt *route) {
 	if x.bw != nil {
 		s.viewerResponse(x, rt)
 	}
+}
+
+// bodyFraming replaces the error of a stage that failed while reading a
+// request body the framing guard found malformed: the viewer's fault, 400.
+func (s *Server) bodyFraming(x *exchange, err error) error {
+	if x.guard == nil {
+		return err
+	}
+	var mb *http.MaxBytesError
+	if errors.As(err, &mb) {
+		return err
+	}
+	if v := x.guard.verdictFor(x.seq); v != nil {
+		x.closeConn = true
+		return &Error{Status: v.status, Msg: "malformed request: " + v.reason, Err: err}
+	}
+	return err
 }
 
 // viewerResponse gives the buffered answer to the viewer-response function
