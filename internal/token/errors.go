@@ -67,10 +67,10 @@ func (e *Error) transient() bool {
 	return false
 }
 
-// classify turns an error from jwt.Parser into an *Error. alg is the token's
-// alg header ("" when it had none or it was not a string); allowed reports
-// whether alg is on the issuer's list.
-func classify(err error, allowed bool) *Error {
+// classify turns an error from jwt.Parser into an *Error. allowed reports
+// whether the token's alg is on the issuer's list, hasExp whether the
+// token has an exp claim.
+func classify(err error, allowed, hasExp bool) *Error {
 	var e *Error
 	if errors.As(err, &e) {
 		return e
@@ -92,9 +92,10 @@ func classify(err error, allowed bool) *Error {
 		return invalid(descExpired, err)
 	case errors.Is(err, jwt.ErrTokenNotValidYet), errors.Is(err, jwt.ErrTokenUsedBeforeIssued):
 		return invalid(descNotYetValid, err)
-	case errors.Is(err, jwt.ErrTokenRequiredClaimMissing):
+	case errors.Is(err, jwt.ErrTokenRequiredClaimMissing) && !hasExp:
 		return invalid(descMissingExp, err)
-	case errors.Is(err, jwt.ErrTokenInvalidIssuer):
+	case errors.Is(err, jwt.ErrTokenInvalidIssuer), errors.Is(err, jwt.ErrTokenRequiredClaimMissing):
+		// The only other required claim is iss.
 		return invalid(descIssuer, err)
 	}
 	return invalid(descUnverifiable, err)

@@ -3,6 +3,9 @@ package token_test
 import (
 	"context"
 	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -322,5 +325,54 @@ func TestVerify_TokenWithoutKIDAndNoKeys(t *testing.T) {
 	_, err := v.Verify(t.Context(), iss.Mint(nil, tokentest.WithKID("")))
 	if got := description(t, err); got != "unknown signing key" {
 		t.Errorf("Verify(token without kid, no keys) = %q, want unknown signing key", got)
+	}
+}
+
+func TestVerify_BackgroundRefreshFindsNewKeys(t *testing.T) {
+	t.Parallel()
+	iss := tokentest.NewIssuer(t)
+	v := newVerifier(t, iss, func(c *token.IssuerConfig) {
+		c.RefreshInterval = 20 * time.Millisecond
+		c.RefreshRateLimit = time.Hour
+	})
+	// Use up the unknown-kid refresh, so that only the background refresh
+	// can find the rotated key.
+	if _, err := v.Verify(t.Context(), iss.Mint(nil, tokentest.WithUnknownKey())); description(t, err) != "unknown signing key" {
+		t.Fatalf("Verify(unknown kid) = %v, want unknown signing key", err)
+	}
+	iss.Rotate()
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	// The fetch after the rotation, then one more, so that the first has
+	// been stored.
+	if err := iss.WaitFetches(ctx, iss.Fetches()+2); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.Verify(t.Context(), iss.Mint(nil)); err != nil {
+		t.Errorf("Verify(rotated key) after background refreshes = %v, want claims", err)
+	}
+}
+
+func TestVerify_OversizedJWKSIsRefused(t *testing.T) {
+	t.Parallel()
+	iss := tokentest.NewIssuer(t)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// A valid JWKS after 2MiB of whitespace.
+		w.Write([]byte(strings.Repeat(" ", 2<<20)))
+		resp, err := http.Get(iss.JWKSURL())
+		if err != nil {
+			return
+		}
+		defer resp.Body.Close()
+		io.Copy(w, resp.Body)
+	}))
+	t.Cleanup(srv.Close)
+	reg := prometheus.NewRegistry()
+	v := newVerifier(t, iss, func(c *token.IssuerConfig) { c.JWKSURL = srv.URL }, token.WithRegisterer(reg))
+	if _, err := v.Verify(t.Context(), iss.Mint(nil)); description(t, err) != "unknown signing key" {
+		t.Errorf("Verify with a 2MiB JWKS = %v, want unknown signing key", err)
+	}
+	if got := counter(t, reg, "edgeward_token_jwks_fetch_failures_total", "issuer", "demo"); got != 2 {
+		t.Errorf("JWKS fetch failures = %v, want 2 (start and the unknown-kid refresh)", got)
 	}
 }

@@ -248,7 +248,8 @@ func (v *Verifier) verify(ctx context.Context, raw string) (*Claims, *Error) {
 		if tok != nil {
 			alg, _ = tok.Header["alg"].(string)
 		}
-		return nil, classify(err, slices.Contains(v.algs, alg))
+		_, hasExp := mc["exp"]
+		return nil, classify(err, slices.Contains(v.algs, alg), hasExp)
 	}
 	c, err := newClaims(mc)
 	if err != nil {

@@ -10,6 +10,7 @@
 package tokentest
 
 import (
+	"context"
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/ed25519"
@@ -61,6 +62,7 @@ type Issuer struct {
 	unknown *key // signs tokens whose key is in no JWKS
 
 	fetches   atomic.Int64
+	fetched   chan struct{} // closed and replaced on each JWKS fetch; under mu
 	discovery atomic.Int64
 	down      atomic.Bool
 	stall     atomic.Pointer[chan struct{}]
@@ -103,7 +105,7 @@ func Start() (*Issuer, error) {
 }
 
 func start(srv *httptest.Server, tls bool) (*Issuer, error) {
-	iss := &Issuer{srv: srv, current: map[string]*key{}, all: map[string]*key{}}
+	iss := &Issuer{srv: srv, current: map[string]*key{}, all: map[string]*key{}, fetched: make(chan struct{})}
 	for _, alg := range []string{RS256, ES256, EdDSA} {
 		if _, err := iss.add(alg); err != nil {
 			return nil, err
@@ -145,6 +147,24 @@ func (i *Issuer) CertPEM() []byte {
 // Fetches is how many times the JWKS was requested (failed requests while
 // the issuer is down included).
 func (i *Issuer) Fetches() int { return int(i.fetches.Load()) }
+
+// WaitFetches waits until the JWKS has been requested at least n times in
+// all, or ctx ends.
+func (i *Issuer) WaitFetches(ctx context.Context, n int) error {
+	for {
+		i.mu.Lock()
+		ch := i.fetched
+		i.mu.Unlock()
+		if i.Fetches() >= n {
+			return nil
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return fmt.Errorf("tokentest: %d JWKS fetches, want %d: %w", i.Fetches(), n, ctx.Err())
+		}
+	}
+}
 
 // DiscoveryFetches is how many times the OpenID configuration was requested.
 func (i *Issuer) DiscoveryFetches() int { return int(i.discovery.Load()) }
@@ -241,7 +261,11 @@ func generate(alg string) (crypto.Signer, error) {
 }
 
 func (i *Issuer) serveJWKS(w http.ResponseWriter, r *http.Request) {
+	i.mu.Lock()
 	i.fetches.Add(1)
+	close(i.fetched)
+	i.fetched = make(chan struct{})
+	i.mu.Unlock()
 	if ch := i.stall.Load(); ch != nil {
 		select {
 		case <-*ch:
