@@ -1,0 +1,147 @@
+package decisionapi
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/edgeward/edgeward/internal/decision"
+	"github.com/edgeward/edgeward/internal/sideband"
+)
+
+// Handler serves the sideband API over HTTP: POST .../sideband/request and
+// POST .../sideband/response (under any prefix, as a service_url may carry
+// a path). Every answer has a Correlation-Id header. Calls without a valid
+// gateway credential get 401, malformed ones 400 naming the field,
+// oversized ones 413; a decision is always a 200.
+type Handler struct {
+	s *Service
+}
+
+// Handler returns the Service's HTTP door.
+func (s *Service) Handler() *Handler { return &Handler{s: s} }
+
+// ServeHTTP implements http.Handler.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	cid := correlationID(r.Header.Get("Correlation-Id"))
+	w.Header().Set("Correlation-Id", cid)
+	var phase string
+	switch {
+	case strings.HasSuffix(r.URL.Path, sideband.RequestPath):
+		phase = sideband.RequestPath
+	case strings.HasSuffix(r.URL.Path, sideband.ResponsePath):
+		phase = sideband.ResponsePath
+	default:
+		h.fail(w, cid, http.StatusNotFound, codeNotFound, "Not found: the sideband API is POST /sideband/request and POST /sideband/response")
+		return
+	}
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		h.fail(w, cid, http.StatusMethodNotAllowed, codeMethod, "Use POST")
+		return
+	}
+	sn := h.s.snap.Load()
+	gateway := -1
+	if vs := r.Header.Values(sn.header); len(vs) == 1 {
+		gateway = sn.credential(vs[0])
+	}
+	if gateway < 0 {
+		h.fail(w, cid, http.StatusUnauthorized, codeUnauthorized, "The Gateway Token is invalid")
+		return
+	}
+	data, err := readBody(r, sn.maxBody)
+	switch {
+	case errors.Is(err, sideband.ErrTooLarge):
+		h.fail(w, cid, http.StatusRequestEntityTooLarge, codeTooLarge, "body: over "+strconv.FormatInt(sn.maxBody, 10)+" bytes")
+		return
+	case err != nil:
+		h.fail(w, cid, http.StatusBadRequest, codeInvalid, "body: could not be read")
+		return
+	}
+	if phase == sideband.ResponsePath {
+		h.response(w, r, sn, cid, data)
+		return
+	}
+	req, err := sideband.DecodeRequest(bytes.NewReader(data), sn.maxBody)
+	if err != nil {
+		h.fail(w, cid, http.StatusBadRequest, codeInvalid, err.Error())
+		return
+	}
+	var raw map[string]any
+	if req.AccessToken != nil {
+		var all struct {
+			AccessToken map[string]any `json:"access_token"`
+		}
+		if json.Unmarshal(data, &all) == nil {
+			raw = all.AccessToken
+		}
+	}
+	d := h.s.pool.Get().(*decision.Decision)
+	defer h.s.pool.Put(d)
+	rep, serr := h.s.decide(r.Context(), sn, req, raw, gateway, d, false)
+	if serr != nil {
+		h.fail(w, cid, serr.Status, serr.Body.Code, serr.Body.Message)
+		return
+	}
+	h.write(w, http.StatusOK, rep)
+}
+
+func (h *Handler) response(w http.ResponseWriter, r *http.Request, sn *snapshot, cid string, data []byte) {
+	rr, err := sideband.DecodeResponseRequest(bytes.NewReader(data), sn.maxBody)
+	if err != nil {
+		h.fail(w, cid, http.StatusBadRequest, codeInvalid, err.Error())
+		return
+	}
+	h.write(w, http.StatusOK, h.s.respond(sn, rr))
+}
+
+// readBody reads at most limit bytes; more is an error.
+func readBody(r *http.Request, limit int64) ([]byte, error) {
+	if r.ContentLength > limit {
+		return nil, sideband.ErrTooLarge
+	}
+	data, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
+	if err == nil && int64(len(data)) > limit {
+		err = sideband.ErrTooLarge
+	}
+	return data, err
+}
+
+// fail writes a sideband error body {"id", "code", "message"}; Kong reads
+// id and message.
+func (h *Handler) fail(w http.ResponseWriter, cid string, status int, code, msg string) {
+	h.s.met.failed(status)
+	h.write(w, status, sideband.Error{ID: cid, Code: code, Message: msg})
+}
+
+func (h *Handler) write(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		h.s.logger.Error("sideband: encoding a reply failed", "err", err)
+		status, b = http.StatusInternalServerError, []byte(`{"id":"","code":"INTERNAL_ERROR","message":"Internal error"}`)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
+}
+
+// correlationID keeps a caller's Correlation-Id when it is a sensible one,
+// and makes one otherwise.
+func correlationID(v string) string {
+	if v == "" || len(v) > 128 {
+		return uuid()
+	}
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; c <= ' ' || c >= 0x7f {
+			return uuid()
+		}
+	}
+	return v
+}
+
+var _ http.Handler = (*Handler)(nil)

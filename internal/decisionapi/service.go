@@ -1,0 +1,219 @@
+package decisionapi
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/edgeward/edgeward/internal/decision"
+	"github.com/edgeward/edgeward/internal/sideband"
+)
+
+// Options are a Service's dependencies.
+type Options struct {
+	// Logger receives what is not a decision (sink failures, internal
+	// errors); nil discards.
+	Logger *slog.Logger
+	// Registerer receives the metrics; nil means none.
+	Registerer prometheus.Registerer
+	// Log is the decision log; nil records nothing.
+	Log *Log
+}
+
+// Service holds the current engine for every front door. SetEngine swaps
+// it atomically: calls in flight finish with the engine they started with.
+type Service struct {
+	snap   atomic.Pointer[snapshot]
+	log    *Log
+	logger *slog.Logger
+	met    *metrics
+	ids    idSource
+	pool   sync.Pool // *decision.Decision
+}
+
+// snapshot is an engine with everything the doors precompute from it.
+type snapshot struct {
+	e       *decision.Engine
+	creds   [][sha256.Size]byte
+	header  string
+	maxBody int64
+	states  []json.RawMessage      // by service index
+	allowed [][]prometheus.Counter // by service and operation index
+}
+
+// New returns a Service answering with e.
+func New(e *decision.Engine, opts Options) *Service {
+	s := &Service{log: opts.Log, logger: opts.Logger, met: newMetrics(opts.Registerer)}
+	if s.logger == nil {
+		s.logger = slog.New(slog.DiscardHandler)
+	}
+	s.ids.init()
+	s.pool.New = func() any { return new(decision.Decision) }
+	s.SetEngine(e)
+	return s
+}
+
+// SetEngine makes e the engine of every door and returns the previous one
+// (nil the first time), which the caller closes once it is no longer
+// needed. Build and validate the new engine first: a configuration that
+// does not load never replaces a working one.
+func (s *Service) SetEngine(e *decision.Engine) *decision.Engine {
+	cfg := e.Config()
+	sn := &snapshot{
+		e:       e,
+		header:  http.CanonicalHeaderKey(cfg.CredentialHeader),
+		maxBody: int64(cfg.MaxBodyBytes),
+	}
+	if sn.header == "" {
+		sn.header = http.CanonicalHeaderKey(decision.DefaultCredentialHeader)
+	}
+	if sn.maxBody <= 0 {
+		sn.maxBody = int64(decision.DefaultMaxBodyBytes)
+	}
+	for _, c := range cfg.GatewayCredentials {
+		sn.creds = append(sn.creds, sha256.Sum256([]byte(c)))
+	}
+	for i, name := range e.Services() {
+		st, _ := json.Marshal(state{Service: name})
+		sn.states = append(sn.states, st)
+		var cs []prometheus.Counter
+		for _, op := range e.Operations(i) {
+			cs = append(cs, s.met.allowCounter(name, op))
+		}
+		sn.allowed = append(sn.allowed, cs)
+	}
+	old := s.snap.Swap(sn)
+	if old == nil {
+		return nil
+	}
+	return old.e
+}
+
+// Engine returns the current engine.
+func (s *Service) Engine() *decision.Engine { return s.snap.Load().e }
+
+// state is what the request phase hands the response phase.
+type state struct {
+	Service string `json:"service"`
+}
+
+// credential returns the index of the gateway credential v, or -1. Every
+// configured credential is compared, in constant time, whatever matches.
+func (sn *snapshot) credential(v string) int {
+	h := sha256.Sum256([]byte(v))
+	found := -1
+	for i := range sn.creds {
+		if subtle.ConstantTimeCompare(h[:], sn.creds[i][:]) == 1 {
+			found = i
+		}
+	}
+	return found
+}
+
+// decide makes the request-phase decision for one door into d and builds
+// the reply. gateway is the credential index (-1: embedded). With explain,
+// the decision is traced, and neither counted nor logged.
+func (s *Service) decide(ctx context.Context, sn *snapshot, req *sideband.Request, raw map[string]any, gateway int, d *decision.Decision, explain bool) (*sideband.Reply, *sideband.StatusError) {
+	start := time.Now()
+	var in decision.Input
+	if err := input(&in, req, raw); err != nil {
+		s.met.failed(400)
+		return nil, statusError(400, codeInvalid, err.Error())
+	}
+	in.Trace = explain
+	sn.e.DecideInto(ctx, &in, d)
+	if d.Status >= 500 {
+		s.met.failed(d.Status)
+		return nil, statusError(d.Status, codeUnavailable, d.Description)
+	}
+	rid := requestIDOf(req.Headers)
+	rep := s.reply(sn, req, d, &rid)
+	if !explain {
+		s.record(sn, d, &in, rid, gateway, start)
+	}
+	return rep, nil
+}
+
+// record counts a decision and writes it to the decision log; requestID
+// "" gets a generated id, formatted only when the line is written.
+func (s *Service) record(sn *snapshot, d *decision.Decision, in *decision.Input, requestID string, gateway int, start time.Time) {
+	elapsed := time.Since(start)
+	if d.Allowed {
+		if c := sn.allowed[d.ServiceIndex][d.OperationIndex]; c != nil {
+			c.Inc()
+		}
+	} else {
+		s.met.denied(d.Service, d.Operation, d.Reason)
+	}
+	s.met.observe(gateway, elapsed)
+	if s.log == nil {
+		return
+	}
+	var seq uint64
+	if requestID == "" {
+		seq = s.ids.n.Add(1)
+	}
+	s.log.record(entry{
+		time:      start,
+		requestID: requestID,
+		idPrefix:  s.ids.prefix,
+		seq:       seq,
+		gateway:   gateway,
+		service:   d.Service,
+		operation: d.Operation,
+		method:    in.Method,
+		path:      in.Path,
+		subject:   d.Subject,
+		allowed:   d.Allowed,
+		status:    d.Status,
+		reason:    d.Reason,
+		latency:   elapsed,
+	})
+}
+
+// idSource makes request ids for requests that carry none: a random
+// per-process prefix and a counter, cheap enough for every decision.
+type idSource struct {
+	prefix string
+	n      atomic.Uint64
+}
+
+func (g *idSource) init() {
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	g.prefix = hex.EncodeToString(b[:]) + "-"
+}
+
+func (g *idSource) next() string {
+	return g.prefix + strconv.FormatUint(g.n.Add(1), 36)
+}
+
+// uuid returns a random RFC 9562 version 4 UUID.
+func uuid() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	var out [36]byte
+	hex.Encode(out[0:8], b[0:4])
+	out[8] = '-'
+	hex.Encode(out[9:13], b[4:6])
+	out[13] = '-'
+	hex.Encode(out[14:18], b[6:8])
+	out[18] = '-'
+	hex.Encode(out[19:23], b[8:10])
+	out[23] = '-'
+	hex.Encode(out[24:], b[10:])
+	return string(out[:])
+}
