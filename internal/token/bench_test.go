@@ -61,6 +61,7 @@ func BenchmarkVerify_CachedParallel(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.ReportAllocs()
+	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			if _, err := v.Verify(b.Context(), raw); err != nil {
