@@ -1,0 +1,285 @@
+package authorizer
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"golang.org/x/net/http/httpguts"
+
+	"github.com/edgeward/edgeward/internal/edge"
+	"github.com/edgeward/edgeward/internal/sideband"
+)
+
+// change is one header change an allow makes: values nil removes name.
+type change struct {
+	name   string // lower-case
+	values []string
+}
+
+// apply applies an allow to r.HTTP as a diff against what was sent: the
+// method, the host, the path (which must be canonical), the query, the
+// headers (changed, added, removed; compared per name, case-insensitively)
+// and the body (only when one was sent). Changes to source_ip,
+// source_port, client_certificate and the scheme cannot be applied and are
+// logged at debug. Everything is checked before anything changes: an allow
+// that cannot be applied leaves r as it was and is no decision.
+func (a *Authorizer) apply(ctx context.Context, r *edge.Request, sent *sideband.Request, rep *sideband.Reply) error {
+	h := r.HTTP
+	var ignored []string
+	if rep.SourceIP != sent.SourceIP && rep.SourceIP != "" {
+		ignored = append(ignored, "source_ip")
+	}
+	if rep.SourcePort != sent.SourcePort && rep.SourcePort != 0 {
+		ignored = append(ignored, "source_port")
+	}
+	if len(rep.ClientCertificate) > 0 && string(rep.ClientCertificate) != string(sent.ClientCertificate) {
+		ignored = append(ignored, "client_certificate")
+	}
+
+	// The url: unchanged in the common case, else compared per part.
+	newHost := ""
+	sentHost, _ := sent.Headers.Get("host")
+	if v, ok := rep.Headers.Get("host"); ok && v != sentHost {
+		newHost = v
+	}
+	newPath, newQuery := h.URL.EscapedPath(), h.URL.RawQuery
+	var u *url.URL
+	if rep.URL != sent.URL {
+		var err error
+		if u, err = sideband.ParseURL(rep.URL); err != nil {
+			return fmt.Errorf("%w: url: %w", errBadDecision, err)
+		}
+		sentScheme, sentAuthority := sent.URL[:strings.Index(sent.URL, "://")], hostOf(r)
+		if u.Scheme != sentScheme {
+			ignored = append(ignored, "scheme")
+		}
+		if !sameAuthority(u.Host, u.Scheme, sentAuthority, sentScheme) {
+			newHost = withoutDefaultPort(u.Host, u.Scheme)
+		}
+		if newPath = u.EscapedPath(); newPath == "" {
+			newPath = "/"
+		}
+		newQuery = u.RawQuery
+	}
+	if newHost != "" && !httpguts.ValidHostHeader(newHost) {
+		return fmt.Errorf("%w: invalid host %q", errBadDecision, newHost)
+	}
+
+	// Path: the decision service sees exactly what the origin gets, so a
+	// new path must already be canonical.
+	pathChanged := newPath != h.URL.EscapedPath()
+	var decodedPath string
+	if pathChanged {
+		canon, err := edge.Canonicalize(newPath, edge.PathOptions{})
+		if err != nil || canon != newPath {
+			return fmt.Errorf("%w: path %q is not canonical", errBadDecision, newPath)
+		}
+		if decodedPath, err = url.PathUnescape(newPath); err != nil {
+			return fmt.Errorf("%w: path %q: %w", errBadDecision, newPath, err)
+		}
+	}
+	queryChanged := newQuery != h.URL.RawQuery
+	if queryChanged && strings.ContainsFunc(newQuery, func(c rune) bool { return c <= ' ' || c == 0x7f }) {
+		return fmt.Errorf("%w: query with spaces or control characters", errBadDecision)
+	}
+
+	changes, dropped := a.headerChanges(sent.Headers, rep.Headers)
+	ignored = append(ignored, dropped...)
+
+	var newBody *string
+	if rep.Body != nil {
+		switch {
+		case sent.Body == nil:
+			ignored = append(ignored, "body (none was sent)")
+		case *rep.Body != *sent.Body:
+			newBody = rep.Body
+		}
+	}
+
+	// Everything checks out: apply.
+	if rep.Method != h.Method {
+		h.Method = rep.Method
+	}
+	if newHost != "" {
+		h.Host = newHost
+	}
+	if pathChanged {
+		h.URL.Path = decodedPath
+		h.URL.RawPath = newPath
+	}
+	if queryChanged {
+		h.URL.RawQuery = newQuery
+	}
+	h.URL.ForceQuery = false
+	for _, c := range changes {
+		key := http.CanonicalHeaderKey(c.name)
+		if c.values == nil {
+			delete(h.Header, key)
+		} else {
+			h.Header[key] = c.values
+		}
+	}
+	if newBody != nil {
+		setBody(h, []byte(*newBody))
+	}
+	if a.debug && a.log.Enabled(ctx, slog.LevelDebug) {
+		a.logApplied(ctx, r, rep.Method != sent.Method, newHost, pathChanged, queryChanged, changes, newBody != nil, ignored)
+	}
+	return nil
+}
+
+// headerChanges compares the headers sent with the allow's, per name
+// (case-insensitive), and returns what to set or remove. Names the allow
+// may not touch are returned in dropped: host (handled with the url), the
+// credential header, and hop-by-hop and framing headers.
+func (a *Authorizer) headerChanges(sent, got sideband.Headers) (changes []change, dropped []string) {
+	if sameHeaders(sent, got) {
+		return nil, nil
+	}
+	before := groupHeaders(sent)
+	after := groupHeaders(got)
+	for _, name := range after.order {
+		vs := after.values[name]
+		if old, ok := before.values[name]; (ok && equalValues(old, vs)) || name == "host" {
+			continue
+		}
+		if !a.mayChange(name) {
+			dropped = append(dropped, "header "+name)
+			continue
+		}
+		changes = append(changes, change{name: name, values: vs})
+	}
+	for _, name := range before.order {
+		if _, ok := after.values[name]; ok || name == "host" {
+			continue
+		}
+		if !a.mayChange(name) {
+			dropped = append(dropped, "header "+name)
+			continue
+		}
+		changes = append(changes, change{name: name})
+	}
+	return changes, dropped
+}
+
+// mayChange reports whether an allow may set or remove the header name
+// (lower-case).
+func (a *Authorizer) mayChange(name string) bool {
+	switch name {
+	case "host", "content-length":
+		return false
+	}
+	return !hopByHop(name) && !strings.EqualFold(name, a.credHeader)
+}
+
+func sameHeaders(a, b sideband.Headers) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i].Value != b[i].Value || !strings.EqualFold(a[i].Name, b[i].Name) {
+			return false
+		}
+	}
+	return true
+}
+
+type groupedHeaders struct {
+	order  []string
+	values map[string][]string
+}
+
+func groupHeaders(hs sideband.Headers) groupedHeaders {
+	g := groupedHeaders{values: make(map[string][]string, len(hs))}
+	for _, e := range hs {
+		name := strings.ToLower(e.Name)
+		if _, ok := g.values[name]; !ok {
+			g.order = append(g.order, name)
+		}
+		g.values[name] = append(g.values[name], e.Value)
+	}
+	return g
+}
+
+func equalValues(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// sameAuthority compares two hosts of URLs, case-insensitively and with
+// default ports dropped (Kong always writes the port).
+func sameAuthority(a, aScheme, b, bScheme string) bool {
+	return strings.EqualFold(withoutDefaultPort(a, aScheme), withoutDefaultPort(b, bScheme))
+}
+
+// withoutDefaultPort drops ":80" from an http host and ":443" from an https
+// one.
+func withoutDefaultPort(host, scheme string) string {
+	switch {
+	case scheme == "http" && strings.HasSuffix(host, ":80"):
+		return host[:len(host)-3]
+	case scheme == "https" && strings.HasSuffix(host, ":443"):
+		return host[:len(host)-4]
+	}
+	return host
+}
+
+// hopByHop reports whether the lower-case header name is hop-by-hop
+// (RFC 9110 section 7.6.1, plus the de-facto Keep-Alive and
+// Proxy-Connection).
+func hopByHop(name string) bool {
+	switch name {
+	case "connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade",
+		"proxy-authenticate", "proxy-authorization":
+		return true
+	}
+	return false
+}
+
+// denyResponse is the viewer's answer to a deny: the service's status,
+// headers (hop-by-hop and framing ones dropped) and body, verbatim.
+func denyResponse(resp *sideband.Response) *edge.Response {
+	out := &edge.Response{Status: int(resp.ResponseCode), Header: responseHeader(resp.Headers)}
+	if resp.Body != nil {
+		out.Body = []byte(*resp.Body)
+	}
+	return out
+}
+
+// responseHeader turns sideband headers into a response header without
+// hop-by-hop headers, the headers a Connection header names, or a
+// Content-Length (the body is written whole, with its own length).
+func responseHeader(hs sideband.Headers) http.Header {
+	out := make(http.Header, len(hs))
+	var connection []string
+	for _, e := range hs {
+		name := strings.ToLower(e.Name)
+		if name == "connection" {
+			connection = append(connection, e.Value)
+		}
+		if hopByHop(name) || name == "content-length" {
+			continue
+		}
+		key := http.CanonicalHeaderKey(name)
+		out[key] = append(out[key], e.Value)
+	}
+	for _, v := range connection {
+		for _, name := range strings.Split(v, ",") {
+			if name = strings.TrimSpace(name); name != "" {
+				delete(out, http.CanonicalHeaderKey(name))
+			}
+		}
+	}
+	return out
+}
