@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/maypok86/otter/v2"
+
+	"github.com/edgeward/edgeward/internal/size"
 )
 
 // Cache is the verified-token cache shared by every Verifier of a decision
@@ -35,10 +37,10 @@ type entry struct {
 func NewCache(cfg CacheConfig, opts ...Option) *Cache {
 	o := newOptions(opts)
 	cfg.Defaults()
-	if cfg.MaxSize <= 0 {
+	if cfg.MaxSize < 4*size.KiB {
 		cfg.MaxSize = DefaultCacheSize
 	}
-	if cfg.TTL < 0 {
+	if cfg.TTL <= 0 {
 		cfg.TTL = DefaultCacheTTL
 	}
 	c := &Cache{ttl: cfg.TTL, negTTL: max(cfg.NegativeTTL, 0), now: o.now}
