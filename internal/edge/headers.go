@@ -9,21 +9,6 @@ import (
 	"golang.org/x/net/http/httpguts"
 )
 
-// hopHeaders are the hop-by-hop headers (RFC 9110 section 7.6.1) plus the
-// non-standard ones proxies strip, as httputil.ReverseProxy does. They are
-// meaningful for one connection only and never travel on.
-var hopHeaders = [...]string{
-	"Connection",
-	"Proxy-Connection",
-	"Keep-Alive",
-	"Proxy-Authenticate",
-	"Proxy-Authorization",
-	"Te",
-	"Trailer",
-	"Transfer-Encoding",
-	"Upgrade",
-}
-
 // edgeOwned are the headers the edge always owns: it sets them itself (or
 // the origin stage does), so an inbound copy is a spoofing attempt.
 // X-Forwarded-* is owned by prefix (see ownedSet.has).
@@ -102,32 +87,14 @@ func isWebSocket(r *http.Request) bool {
 		httpguts.HeaderValuesContainsToken(r.Header["Connection"], "upgrade")
 }
 
-// stripHopByHop removes the hop-by-hop headers and every header the
-// viewer nominated in Connection. A WebSocket upgrade keeps exactly
-// "Connection: Upgrade" and "Upgrade: websocket", which the origin stage
-// needs to pass it on; "Te: trailers" is kept for gRPC. It runs before any
-// function adds headers, so Connection can never remove those.
-func stripHopByHop(h http.Header, ws bool) {
-	for _, v := range h["Connection"] {
-		for tok := range strings.SplitSeq(v, ",") {
-			tok = strings.TrimSpace(tok)
-			if tok == "" || (ws && strings.EqualFold(tok, "upgrade")) {
-				continue
-			}
-			h.Del(tok)
-		}
+// isHop reports whether the canonical header name k is hop-by-hop.
+func isHop(k string) bool {
+	switch k {
+	case "Connection", "Proxy-Connection", "Keep-Alive", "Proxy-Authenticate",
+		"Proxy-Authorization", "Te", "Trailer", "Transfer-Encoding", "Upgrade":
+		return true
 	}
-	trailers := httpguts.HeaderValuesContainsToken(h["Te"], "trailers")
-	for _, k := range hopHeaders {
-		delete(h, k)
-	}
-	if trailers {
-		h["Te"] = []string{"trailers"}
-	}
-	if ws {
-		h["Connection"] = []string{"Upgrade"}
-		h["Upgrade"] = []string{"websocket"}
-	}
+	return false
 }
 
 // forwarded is what a trusted proxy reported about the viewer.
@@ -137,36 +104,70 @@ type forwarded struct {
 	host   string
 }
 
-// stripOwned removes every owned header from h. When the peer is trusted
-// it first records the X-Forwarded-* values it reported.
-func stripOwned(h http.Header, o *ownedSet, trusted bool) (f forwarded) {
+// cleanHeaders is header hygiene in one pass over h. It removes the
+// hop-by-hop headers, every header the viewer nominated in Connection, and
+// every owned header; when the peer is trusted it first records the
+// X-Forwarded-* values it reported. A WebSocket upgrade keeps exactly
+// "Connection: Upgrade" and "Upgrade: websocket", which the origin stage
+// needs to pass it on; "Te: trailers" is kept for gRPC. It runs before any
+// function adds headers, so Connection can never remove those.
+func cleanHeaders(h http.Header, o *ownedSet, trusted, ws bool) (f forwarded) {
+	for _, v := range h["Connection"] {
+		for tok := range strings.SplitSeq(v, ",") {
+			tok = strings.TrimSpace(tok)
+			if tok == "" || (ws && strings.EqualFold(tok, "upgrade")) {
+				continue
+			}
+			h.Del(tok)
+		}
+	}
+	trailers := false
 	for k, vv := range h {
+		if isHop(k) {
+			if k == "Te" {
+				trailers = httpguts.HeaderValuesContainsToken(vv, "trailers")
+			}
+			delete(h, k)
+			continue
+		}
 		if !o.has(k) {
 			continue
 		}
 		if trusted && len(vv) > 0 {
-			switch k {
-			case "X-Forwarded-For":
-				if len(vv) == 1 {
-					f.forFor = strings.TrimSpace(vv[0])
-				} else {
-					f.forFor = strings.Join(vv, ", ")
-				}
-			case "X-Forwarded-Proto":
-				if p := strings.TrimSpace(vv[0]); strings.EqualFold(p, "https") {
-					f.proto = "https"
-				} else if strings.EqualFold(p, "http") {
-					f.proto = "http"
-				}
-			case "X-Forwarded-Host":
-				if v := strings.TrimSpace(vv[0]); v != "" && httpguts.ValidHostHeader(v) {
-					f.host = v
-				}
-			}
+			f.record(k, vv)
 		}
 		delete(h, k)
 	}
+	if trailers {
+		h["Te"] = []string{"trailers"}
+	}
+	if ws {
+		h["Connection"] = []string{"Upgrade"}
+		h["Upgrade"] = []string{"websocket"}
+	}
 	return f
+}
+
+// record keeps a trusted proxy's X-Forwarded-For/-Proto/-Host.
+func (f *forwarded) record(k string, vv []string) {
+	switch k {
+	case "X-Forwarded-For":
+		if len(vv) == 1 {
+			f.forFor = strings.TrimSpace(vv[0])
+		} else {
+			f.forFor = strings.Join(vv, ", ")
+		}
+	case "X-Forwarded-Proto":
+		if p := strings.TrimSpace(vv[0]); strings.EqualFold(p, "https") {
+			f.proto = "https"
+		} else if strings.EqualFold(p, "http") {
+			f.proto = "http"
+		}
+	case "X-Forwarded-Host":
+		if v := strings.TrimSpace(vv[0]); v != "" && httpguts.ValidHostHeader(v) {
+			f.host = v
+		}
+	}
 }
 
 // clientFromChain returns the viewer's address from a trusted X-Forwarded-For

@@ -192,8 +192,7 @@ func (s *Server) hygiene(x *exchange) {
 		h = make(http.Header)
 		x.out.Header = h
 	}
-	stripHopByHop(h, isWebSocket(&x.out))
-	f := stripOwned(h, x.snap.owned, x.trusted)
+	f := cleanHeaders(h, x.snap.owned, x.trusted, isWebSocket(&x.out))
 	if x.trusted {
 		r := &x.req
 		if f.forFor != "" {

@@ -135,7 +135,7 @@ func (s *Server) writeResponse(x *exchange, resp *Response) error {
 	}
 	for k, vv := range resp.Header {
 		ck := http.CanonicalHeaderKey(k)
-		if isHopHeader(ck) || contains(nominated, ck) {
+		if isHop(ck) || contains(nominated, ck) {
 			continue
 		}
 		switch ck {
@@ -153,13 +153,4 @@ func (s *Server) writeResponse(x *exchange, resp *Response) error {
 		_, _ = w.Write(resp.Body)
 	}
 	return nil
-}
-
-func isHopHeader(k string) bool {
-	for _, h := range hopHeaders {
-		if h == k {
-			return true
-		}
-	}
-	return false
 }
