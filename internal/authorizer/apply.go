@@ -29,6 +29,14 @@ type change struct {
 // that cannot be applied leaves r as it was and is no decision.
 func (a *Authorizer) apply(ctx context.Context, r *edge.Request, sent *sideband.Request, rep *sideband.Reply) error {
 	h := r.HTTP
+	// Replies from the embedded service never went through
+	// sideband.DecodeReply: check what it would have.
+	if rep.Method != h.Method && !validMethod(rep.Method) {
+		return fmt.Errorf("%w: method %q", errBadDecision, rep.Method)
+	}
+	if len(rep.Headers) == 0 && len(sent.Headers) > 0 {
+		return fmt.Errorf("%w: an allow without headers would remove every header", errBadDecision)
+	}
 	var ignored []string
 	if rep.SourceIP != sent.SourceIP && rep.SourceIP != "" {
 		ignored = append(ignored, "source_ip")
@@ -87,7 +95,10 @@ func (a *Authorizer) apply(ctx context.Context, r *edge.Request, sent *sideband.
 		return fmt.Errorf("%w: query with spaces or control characters", errBadDecision)
 	}
 
-	changes, dropped := a.headerChanges(sent.Headers, rep.Headers)
+	changes, dropped, err := a.headerChanges(sent.Headers, rep.Headers)
+	if err != nil {
+		return err
+	}
 	ignored = append(ignored, dropped...)
 
 	var newBody *string
@@ -136,9 +147,9 @@ func (a *Authorizer) apply(ctx context.Context, r *edge.Request, sent *sideband.
 // (case-insensitive), and returns what to set or remove. Names the allow
 // may not touch are returned in dropped: host (handled with the url), the
 // credential header, and hop-by-hop and framing headers.
-func (a *Authorizer) headerChanges(sent, got sideband.Headers) (changes []change, dropped []string) {
+func (a *Authorizer) headerChanges(sent, got sideband.Headers) (changes []change, dropped []string, err error) {
 	if sameHeaders(sent, got) {
-		return nil, nil
+		return nil, nil, nil
 	}
 	before := groupHeaders(sent)
 	after := groupHeaders(got)
@@ -150,6 +161,9 @@ func (a *Authorizer) headerChanges(sent, got sideband.Headers) (changes []change
 		if !a.mayChange(name) {
 			dropped = append(dropped, "header "+name)
 			continue
+		}
+		if !validHeader(name, vs) {
+			return nil, nil, fmt.Errorf("%w: invalid header %q", errBadDecision, name)
 		}
 		changes = append(changes, change{name: name, values: vs})
 	}
@@ -163,8 +177,26 @@ func (a *Authorizer) headerChanges(sent, got sideband.Headers) (changes []change
 		}
 		changes = append(changes, change{name: name})
 	}
-	return changes, dropped
+	return changes, dropped, nil
 }
+
+func validMethod(m string) bool { return m != "" && httpguts.ValidHeaderFieldName(m) }
+
+func validHeader(name string, values []string) bool {
+	if !httpguts.ValidHeaderFieldName(name) {
+		return false
+	}
+	for _, v := range values {
+		if !httpguts.ValidHeaderFieldValue(v) {
+			return false
+		}
+	}
+	return true
+}
+
+// validStatus reports whether a deny or response-phase status can be
+// written as a final response.
+func validStatus(c sideband.Code) bool { return c >= 200 && c <= 599 }
 
 // mayChange reports whether an allow may set or remove the header name
 // (lower-case).
@@ -268,7 +300,7 @@ func responseHeader(hs sideband.Headers) http.Header {
 		if name == "connection" {
 			connection = append(connection, e.Value)
 		}
-		if hopByHop(name) || name == "content-length" {
+		if hopByHop(name) || name == "content-length" || !validHeader(name, []string{e.Value}) {
 			continue
 		}
 		key := http.CanonicalHeaderKey(name)

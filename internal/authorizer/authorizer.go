@@ -165,6 +165,9 @@ func (a *Authorizer) ViewerRequest(ctx context.Context, r *edge.Request) (resp *
 		return a.noDecision(ctx, r, phaseRequest, err)
 	}
 	if reply.Response != nil {
+		if !validStatus(reply.Response.ResponseCode) {
+			return a.noDecision(ctx, r, phaseRequest, fmt.Errorf("%w: deny with status %d", errBadDecision, reply.Response.ResponseCode))
+		}
 		a.m.decisions[phaseRequest][resultDeny].Inc()
 		return denyResponse(reply.Response), nil
 	}
@@ -174,6 +177,8 @@ func (a *Authorizer) ViewerRequest(ctx context.Context, r *edge.Request) (resp *
 	a.m.decisions[phaseRequest][resultAllow].Inc()
 	if a.cfg.ResponsePhase {
 		r.State = &exchange{state: reply.State, request: sreq}
+		// The service is to see the origin's body as text (SIDEBAND.md).
+		r.HTTP.Header.Set("Accept-Encoding", "identity")
 	}
 	return nil, nil
 }

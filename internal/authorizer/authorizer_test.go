@@ -583,3 +583,60 @@ func TestAuthorize_PanicIs500EvenWhenFailOpen(t *testing.T) {
 		t.Fatalf("ViewerRequest(panicking decider) = %v, %v, want 500", resp, err)
 	}
 }
+
+// TestAuthorize_EmbeddedRepliesAreCheckedToo: an in-process Decider skips
+// the JSON decoder, so the function checks what the decoder would have.
+func TestAuthorize_EmbeddedRepliesAreCheckedToo(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name  string
+		reply func(*sideband.Request) *sideband.Reply
+	}{
+		{"nil reply", func(*sideband.Request) *sideband.Reply { return nil }},
+		{"empty method", func(r *sideband.Request) *sideband.Reply { c := *r; c.Method = ""; return &sideband.Reply{Request: c} }},
+		{"method with space", func(r *sideband.Request) *sideband.Reply { c := *r; c.Method = "G T"; return &sideband.Reply{Request: c} }},
+		{"no headers", func(r *sideband.Request) *sideband.Reply { c := *r; c.Headers = nil; return &sideband.Reply{Request: c} }},
+		{"CRLF in a header", func(r *sideband.Request) *sideband.Reply {
+			c := *r
+			c.Headers = append(append(sideband.Headers{}, r.Headers...), sideband.Header{Name: "x-a", Value: "1\r\nx-b: 2"})
+			return &sideband.Reply{Request: c}
+		}},
+		{"deny with status 99", func(*sideband.Request) *sideband.Reply {
+			return &sideband.Reply{Response: &sideband.Response{ResponseCode: 99}}
+		}},
+		{"empty url", func(r *sideband.Request) *sideband.Reply { c := *r; c.URL = ""; return &sideband.Reply{Request: c} }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			d := deciderFunc{request: func(_ context.Context, r *sideband.Request) (*sideband.Reply, error) { return tt.reply(r), nil }}
+			a, err := New("f", Config{ServiceURL: Embedded}, d, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := viewerRequest("GET", "https://api.example.com/x", "", "Accept", "*/*")
+			resp, err := a.ViewerRequest(context.Background(), r)
+			if e := asEdgeError(err); resp != nil || e == nil || e.Status != 502 {
+				t.Fatalf("ViewerRequest(%s) = %v, %v, want 502", tt.name, resp, err)
+			}
+			if r.HTTP.Method != "GET" || r.HTTP.Header.Get("Accept") != "*/*" {
+				t.Errorf("a refused reply changed the request: %s %v", r.HTTP.Method, r.HTTP.Header)
+			}
+		})
+	}
+}
+
+func TestAuthorize_ResponsePhaseAsksOriginForIdentity(t *testing.T) {
+	t.Parallel()
+	a, err := New("f", Config{ServiceURL: Embedded, ResponsePhase: true}, echoDecider, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := viewerRequest("GET", "https://api.example.com/x", "", "Accept-Encoding", "gzip, br")
+	if _, err := a.ViewerRequest(context.Background(), r); err != nil {
+		t.Fatal(err)
+	}
+	if got := r.HTTP.Header.Get("Accept-Encoding"); got != "identity" {
+		t.Errorf("Accept-Encoding to the origin = %q, want identity with the response phase on", got)
+	}
+}

@@ -85,8 +85,8 @@ func (a *Authorizer) decideResponse(ctx context.Context, rr *sideband.ResponseRe
 		if err != nil {
 			return "", err
 		}
-		if rep == nil {
-			return "", fmt.Errorf("%w: no response", sideband.ErrMalformedReply)
+		if rep == nil || !validStatus(rep.ResponseCode) {
+			return "", fmt.Errorf("%w: no usable response", sideband.ErrMalformedReply)
 		}
 		reply = rep
 		return "response " + strconv.Itoa(int(rep.ResponseCode)), nil
