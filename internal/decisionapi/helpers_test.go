@@ -9,11 +9,14 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/google/go-cmp/cmp/cmpopts"
 	"go.yaml.in/yaml/v3"
 
 	"github.com/edgeward/edgeward/internal/decision"
 	"github.com/edgeward/edgeward/internal/token/tokentest"
 )
+
+var cmpEmptyHeaders = cmpopts.EquateEmpty()
 
 const (
 	cred1 = "gw-credential-one"
