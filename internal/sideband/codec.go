@@ -63,9 +63,19 @@ func (h Headers) MarshalJSON() ([]byte, error) {
 	return b.Bytes(), nil
 }
 
+// writeString writes s as a JSON string. Plain printable ASCII (the usual
+// header) is copied as is; anything else goes through encoding/json.
 func writeString(b *bytes.Buffer, s string) {
-	q, _ := json.Marshal(s) // strings always marshal
-	b.Write(q)
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= utf8.RuneSelf || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			q, _ := json.Marshal(s) // strings always marshal
+			b.Write(q)
+			return
+		}
+	}
+	b.WriteByte('"')
+	b.WriteString(s)
+	b.WriteByte('"')
 }
 
 // UnmarshalJSON reads the array of objects. An object with several keys is

@@ -238,3 +238,26 @@ func FuzzHeaders(f *testing.F) {
 		}
 	})
 }
+
+// FuzzHeadersMarshal: the header encoder writes what encoding/json would
+// and what the decoder reads back.
+func FuzzHeadersMarshal(f *testing.F) {
+	for _, s := range []string{"host", "a\"b", "<x>", "é", "\x00", "\xff", "Bearer x.y.z"} {
+		f.Add(s, s)
+	}
+	f.Fuzz(func(t *testing.T, name, value string) {
+		out, err := Headers{{Name: name, Value: value}}.MarshalJSON()
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantName, _ := json.Marshal(name)
+		wantValue, _ := json.Marshal(value)
+		if want := "[{" + string(wantName) + ":" + string(wantValue) + "}]"; string(out) != want {
+			t.Fatalf("MarshalJSON(%q: %q) = %s, want %s", name, value, out, want)
+		}
+		var back Headers
+		if err := json.Unmarshal(out, &back); err != nil || len(back) != 1 {
+			t.Fatalf("Unmarshal(%s) = %v, %v", out, back, err)
+		}
+	})
+}
