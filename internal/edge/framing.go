@@ -34,9 +34,11 @@ type framingConn struct {
 	tls *tls.ConnectionState
 
 	// Read side: touched only by the goroutine reading the connection.
-	buf    []byte // bytes read and not yet returned
-	ready  int    // buf[:ready] may be returned
-	pos    int    // buf[ready:pos] is the scanned part of a held head
+	buf    []byte // bytes read; buf[:off] were returned already
+	off    int    // buf[off:ready] may be returned
+	ready  int
+	pos    int // buf[ready:pos] is the parsed part of a held head
+	scan   int // buf[pos:scan] was searched for the end of a line
 	st     frameState
 	remain uint64 // bytes left in a Content-Length body or a chunk
 	heads  int64  // complete heads passed on (the sequence number of the next)
@@ -76,7 +78,8 @@ type headInfo struct {
 	http10    bool
 	preface   bool // "PRI * HTTP/2.0": the HTTP/2 connection preface
 	post      bool
-	fold      bool
+	connect   bool
+	hostCount int
 	clCount   int
 	cl        uint64
 	teCount   int
@@ -122,26 +125,29 @@ func (c *framingConn) Read(p []byte) (int, error) {
 		if c.st != stPass && c.st != stEOF && c.pass.Load() {
 			c.st, c.ready = stPass, len(c.buf)
 		}
-		if c.ready > 0 {
-			n := copy(p, c.buf[:c.ready])
-			c.consume(n)
+		if c.ready > c.off {
+			n := copy(p, c.buf[c.off:c.ready])
+			c.off += n
+			if c.off == len(c.buf) {
+				c.buf, c.off, c.ready, c.pos, c.scan = c.buf[:0], 0, 0, 0, 0
+			}
 			return n, nil
 		}
 		switch c.st {
 		case stEOF:
 			return 0, io.EOF
 		case stPass:
-			if len(c.buf) == 0 {
+			if c.off == len(c.buf) {
 				return c.Conn.Read(p)
 			}
 		case stBody, stChunkData:
-			if len(c.buf) == 0 {
+			if c.off == len(c.buf) {
 				return c.readBody(p)
 			}
 		}
 		if err := c.fill(); err != nil {
 			var ne net.Error
-			if len(c.buf) > 0 && !(errors.As(err, &ne) && ne.Timeout()) {
+			if c.off < len(c.buf) && !(errors.As(err, &ne) && ne.Timeout()) {
 				// The peer is gone mid-head: hand over what there is and let
 				// net/http fail on it as it would have.
 				c.st, c.ready = stPass, len(c.buf)
@@ -179,6 +185,13 @@ func (c *framingConn) fill() error {
 	if c.buf == nil {
 		c.buf = make([]byte, 0, initialBuffer)
 	}
+	if cap(c.buf)-len(c.buf) < 512 && c.off > 0 {
+		// Drop what was returned: each byte moves at most once per fill.
+		m := copy(c.buf, c.buf[c.off:])
+		c.buf = c.buf[:m]
+		c.ready, c.pos, c.scan = c.ready-c.off, c.pos-c.off, max(c.scan-c.off, 0)
+		c.off = 0
+	}
 	if cap(c.buf)-len(c.buf) < 512 {
 		nb := make([]byte, len(c.buf), 2*cap(c.buf))
 		copy(nb, c.buf)
@@ -193,18 +206,6 @@ func (c *framingConn) fill() error {
 		err = io.ErrNoProgress
 	}
 	return err
-}
-
-// consume drops the first n bytes of buf, which were returned.
-func (c *framingConn) consume(n int) {
-	if n == len(c.buf) {
-		c.buf, c.ready, c.pos = c.buf[:0], 0, 0
-		return
-	}
-	m := copy(c.buf, c.buf[n:])
-	c.buf = c.buf[:m]
-	c.ready -= n
-	c.pos -= n
 }
 
 // process advances the framing state over the unscanned bytes.
@@ -234,10 +235,22 @@ func (c *framingConn) process() {
 	}
 }
 
+// indexLF returns the offset from pos of the next '\n', or -1. It never
+// searches the same bytes twice, so a line sent a byte at a time costs no
+// more than one sent at once.
+func (c *framingConn) indexLF() int {
+	from := max(c.scan, c.pos)
+	if i := bytes.IndexByte(c.buf[from:], '\n'); i >= 0 {
+		return from + i - c.pos
+	}
+	c.scan = len(c.buf)
+	return -1
+}
+
 // scanHead consumes one line of the held head; false means it needs more
 // bytes.
 func (c *framingConn) scanHead() bool {
-	i := bytes.IndexByte(c.buf[c.pos:], '\n')
+	i := c.indexLF()
 	if i < 0 {
 		if len(c.buf)-c.ready > c.limit {
 			c.refuse(431, "request header fields too large")
@@ -289,6 +302,8 @@ func (c *framingConn) headLine(line []byte) {
 			return
 		}
 		h.cl = n
+	case asciiEqualFold(name, "host"):
+		h.hostCount++
 	case asciiEqualFold(name, "transfer-encoding"):
 		h.teCount++
 		h.teChunked = asciiEqualFold(value, "chunked")
@@ -310,6 +325,15 @@ func (c *framingConn) requestLine(line []byte) {
 		return
 	}
 	method, target, proto := line[:sp1], rest[:sp2], rest[sp2+1:]
+	if !isToken(method) {
+		c.refuse(400, "invalid method")
+		return
+	}
+	if reason := badTarget(target); reason != "" {
+		c.refuse(400, reason)
+		return
+	}
+	h.connect = string(method) == "CONNECT"
 	h.post = string(method) == "POST"
 	h.http10 = string(proto) == "HTTP/1.0"
 	h.preface = string(method) == "PRI" && string(target) == "*" && string(proto) == "HTTP/2.0"
@@ -330,6 +354,9 @@ func (c *framingConn) endHead() {
 		return
 	case h.teCount > 1 || (h.teCount == 1 && !h.teChunked):
 		c.refuse(400, "Transfer-Encoding other than chunked")
+		return
+	case h.hostCount > 1 || (h.hostCount == 0 && !h.http10 && !h.connect && !h.preface):
+		c.refuse(400, "missing or repeated Host")
 		return
 	}
 	c.ready = c.pos
@@ -363,7 +390,7 @@ func (c *framingConn) scanChunkLine() bool {
 		c.st, c.line = stChunkSize, 0
 		return true
 	}
-	i := bytes.IndexByte(c.buf[c.pos:], '\n')
+	i := c.indexLF()
 	if i < 0 {
 		if c.line+len(c.buf)-c.pos > maxTrailer {
 			c.bodyError("chunk line too long")
@@ -404,6 +431,32 @@ func (c *framingConn) scanChunkLine() bool {
 		c.st, c.remain = stChunkData, n
 	}
 	return true
+}
+
+// badTarget says why net/http would refuse a request target (control
+// bytes anywhere, an invalid percent-encoding in the path), or "".
+func badTarget(t []byte) string {
+	inPath := true
+	for i := 0; i < len(t); i++ {
+		c := t[i]
+		switch {
+		case c < 0x20 || c == 0x7f:
+			return "control character in the request target"
+		case c == '?':
+			inPath = false
+		case c == '%' && inPath:
+			if i+2 >= len(t) {
+				return "invalid percent-encoding in the path"
+			}
+			if _, ok := unhex(t[i+1]); !ok {
+				return "invalid percent-encoding in the path"
+			}
+			if _, ok := unhex(t[i+2]); !ok {
+				return "invalid percent-encoding in the path"
+			}
+		}
+	}
+	return ""
 }
 
 // refuse replaces the held head (and everything after it) with the

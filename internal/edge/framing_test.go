@@ -1,7 +1,10 @@
 package edge
 
 import (
+	"bytes"
 	"encoding/json"
+	"io"
+	"net"
 	"strings"
 	"testing"
 
@@ -48,6 +51,14 @@ func TestFraming_RawRequests(t *testing.T) {
 		{"encoded slash", "GET /a%2Fb HTTP/1.1\r\n" + h + "\r\n", []int{400}, false, nil},
 		{"raw backslash", "GET /a\\..\\admin HTTP/1.1\r\n" + h + "\r\n", []int{400}, false, nil},
 		{"nul in path", "GET /a%00.json HTTP/1.1\r\n" + h + "\r\n", []int{400}, false, nil},
+		{"bad percent-encoding in path", "GET /a%zz HTTP/1.1\r\n" + h + "\r\n", []int{400}, true, nil},
+		{"truncated percent-encoding", "GET /a% HTTP/1.1\r\n" + h + "\r\n", []int{400}, true, nil},
+		{"bad percent-encoding in query passes", "GET /a?x=%zz HTTP/1.1\r\n" + h + "\r\n", []int{200}, false, []string{"GET /a "}},
+		{"raw NUL in target", "GET /a\x00b HTTP/1.1\r\n" + h + "\r\n", []int{400}, true, nil},
+		{"missing host", "GET /a HTTP/1.1\r\n\r\n", []int{400}, true, nil},
+		{"two hosts", "GET /a HTTP/1.1\r\n" + h + h + "\r\n", []int{400}, true, nil},
+		{"http/1.0 without host", "GET /a HTTP/1.0\r\n\r\n", []int{200}, true, []string{"GET /a "}},
+		{"invalid method", "G(T /a HTTP/1.1\r\n" + h + "\r\n", []int{400}, true, nil},
 		{"pipelined gets", "GET /1 HTTP/1.1\r\n" + h + "\r\nGET /2 HTTP/1.1\r\n" + h + "\r\n", []int{200, 200}, false,
 			[]string{"GET /1 ", "GET /2 "}},
 		{"pipelined post then get", "POST /1 HTTP/1.1\r\n" + h + "Content-Length: 5\r\n\r\nhelloGET /2 HTTP/1.1\r\n" + h + "\r\n",
@@ -138,4 +149,73 @@ func TestFraming_LimitsEndToEnd(t *testing.T) {
 	if r := rawExchange(t, e.addr, "GET / HTTP/1.1\r\nHost: e\r\n\r\n", 1)[0]; r.err != nil || r.resp.StatusCode != 200 {
 		t.Fatalf("after the refusals GET / = %+v, want 200", r)
 	}
+}
+
+// chunkConn returns its data in chunks of the given sizes (cycled), then
+// io.EOF.
+type chunkConn struct {
+	net.Conn
+	data  []byte
+	sizes []byte
+	i     int
+}
+
+func (c *chunkConn) Read(p []byte) (int, error) {
+	if len(c.data) == 0 {
+		return 0, io.EOF
+	}
+	n := len(p)
+	if len(c.sizes) > 0 {
+		n = min(n, int(c.sizes[c.i%len(c.sizes)])+1)
+		c.i++
+	}
+	n = copy(p, c.data[:min(n, len(c.data))])
+	c.data = c.data[n:]
+	return n, nil
+}
+
+func FuzzFramingConn(f *testing.F) {
+	for _, s := range []string{
+		"GET / HTTP/1.1\r\nHost: a\r\n\r\n",
+		"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nabcGET /2 HTTP/1.1\r\nHost: a\r\n\r\n",
+		"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3;x\r\nabc\r\n0\r\nT: 1\r\n\r\n",
+		"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+		"GET / HTTP/1.1\r\nHost: a\r\nX: a\r\n b\r\n\r\n",
+		"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n",
+		"\r\n\r\nGET /%zz HTTP/1.1\r\n\r\n",
+	} {
+		f.Add([]byte(s), []byte{0}, uint16(64))
+		f.Add([]byte(s), []byte{3, 200, 1}, uint16(7))
+	}
+	f.Fuzz(func(t *testing.T, in, sizes []byte, readSize uint16) {
+		if len(in) > 1<<14 {
+			return
+		}
+		c := newFramingConn(&chunkConn{data: append([]byte(nil), in...), sizes: sizes}, 1024)
+		var out []byte
+		buf := make([]byte, int(readSize)%4096+1)
+		for i := 0; ; i++ {
+			if i > 4*(len(in)+len(syntheticRequest))+16 {
+				t.Fatalf("no progress reading %q", in)
+			}
+			n, err := c.Read(buf)
+			out = append(out, buf[:n]...)
+			if err != nil {
+				break
+			}
+		}
+		if bytes.Equal(out, in) {
+			if v := c.bad.Load(); v != nil && v.status == 431 {
+				t.Fatalf("head refused as too large but passed on unchanged: %q", in)
+			}
+			return
+		}
+		k := len(out) - len(syntheticRequest)
+		if k < 0 || string(out[k:]) != syntheticRequest || !bytes.Equal(out[:k], in[:k]) {
+			t.Fatalf("guard changed the stream other than by cutting it and appending the synthetic request:\n in %q\nout %q", in, out)
+		}
+		if c.bad.Load() == nil {
+			t.Fatalf("synthetic request without a verdict for %q", in)
+		}
+	})
 }
