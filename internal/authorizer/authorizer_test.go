@@ -594,8 +594,16 @@ func TestAuthorize_EmbeddedRepliesAreCheckedToo(t *testing.T) {
 	}{
 		{"nil reply", func(*sideband.Request) *sideband.Reply { return nil }},
 		{"empty method", func(r *sideband.Request) *sideband.Reply { c := *r; c.Method = ""; return &sideband.Reply{Request: c} }},
-		{"method with space", func(r *sideband.Request) *sideband.Reply { c := *r; c.Method = "G T"; return &sideband.Reply{Request: c} }},
-		{"no headers", func(r *sideband.Request) *sideband.Reply { c := *r; c.Headers = nil; return &sideband.Reply{Request: c} }},
+		{"method with space", func(r *sideband.Request) *sideband.Reply {
+			c := *r
+			c.Method = "G T"
+			return &sideband.Reply{Request: c}
+		}},
+		{"no headers", func(r *sideband.Request) *sideband.Reply {
+			c := *r
+			c.Headers = nil
+			return &sideband.Reply{Request: c}
+		}},
 		{"CRLF in a header", func(r *sideband.Request) *sideband.Reply {
 			c := *r
 			c.Headers = append(append(sideband.Headers{}, r.Headers...), sideband.Header{Name: "x-a", Value: "1\r\nx-b: 2"})
