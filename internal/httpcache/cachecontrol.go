@@ -53,8 +53,8 @@ func (d *directives) has(f flags) bool { return d.flags&f != 0 }
 func parseCacheControl(lines []string) directives {
 	d := directives{maxAge: -1, sMaxAge: -1, staleWhileRevalidate: -1, staleIfError: -1, maxStale: -1, minFresh: -1}
 	for _, line := range lines {
-		scanDirectives(line, func(name, value string, hasValue, ok bool, _ string) {
-			d.apply(name, value, hasValue, ok)
+		scanDirectives(line, func(name, value string, hasValue, ok bool, target string) {
+			d.apply(name, value, hasValue, ok && target == "")
 		})
 	}
 	return d

@@ -189,10 +189,11 @@ func (l *List) UnmarshalYAML(n *yaml.Node) error {
 		if err := n.Decode(&names); err != nil {
 			return err
 		}
-		*l = List{Mode: ListInclude, Include: names}
 		if len(names) == 0 {
-			l.Mode = ListNone
+			*l = List{Mode: ListNone}
+			return nil
 		}
+		*l = List{Mode: ListInclude, Include: names}
 		return nil
 	case yaml.MappingNode:
 		var out List

@@ -2,6 +2,8 @@ package httpcache
 
 import (
 	"errors"
+	"io"
+	"log"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -95,6 +97,7 @@ func (o *origin) Forward(w http.ResponseWriter, r *edge.Request) error {
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
 			ferr = &edge.Error{Status: http.StatusBadGateway, Msg: "origin unreachable", Err: err}
 		},
+		ErrorLog: log.New(io.Discard, "", 0),
 	}
 	p.ServeHTTP(w, r.HTTP)
 	return ferr
