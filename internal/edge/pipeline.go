@@ -224,7 +224,7 @@ func (s *Server) canonicalPath(x *exchange, raw string, absolute bool) error {
 		// origin; the forwarded URL is origin-form.
 		u.Scheme, u.Host, u.Opaque, u.User = "", "", "", nil
 	}
-	if canon != raw || absolute {
+	if absolute || !urlHasPath(u, canon) {
 		dec, err := url.PathUnescape(canon)
 		if err != nil {
 			return err // cannot happen: canon is valid
@@ -237,6 +237,13 @@ func (s *Server) canonicalPath(x *exchange, raw string, absolute bool) error {
 	}
 	x.urlPath, x.urlRaw = u.Path, u.RawPath
 	return nil
+}
+
+// urlHasPath reports whether u's escaped path is certainly canon, checked
+// without the allocation of u.EscapedPath: only for a path that needs no
+// RawPath (net/url escapes "!'()*" when RawPath is empty).
+func urlHasPath(u *url.URL, canon string) bool {
+	return u.RawPath == "" && u.Path == canon && !strings.ContainsAny(canon, "!'()*%")
 }
 
 // targetPath returns the escaped path of a request target in origin-form
