@@ -68,10 +68,12 @@ func compileBehaviors(bs []Behavior) ([]route, error) {
 			add(i, "path_pattern", "%q: %v", b.PathPattern, err)
 		}
 		rt.pat = pat
-		if j, dup := seen[b.PathPattern]; dup {
-			add(i, "path_pattern", "%q repeats behaviors[%d] (first match wins, so this one is never used)", b.PathPattern, j)
-		} else {
-			seen[b.PathPattern] = i
+		if key := pat.String(); err == nil {
+			if j, dup := seen[key]; dup {
+				add(i, "path_pattern", "%q is the same pattern as behaviors[%d] (first match wins, so this one is never used)", b.PathPattern, j)
+			} else {
+				seen[key] = i
+			}
 		}
 		if b.Origin == nil {
 			add(i, "origin", "missing")

@@ -157,6 +157,8 @@ func TestCompileBehaviors_Errors(t *testing.T) {
 		{"last not default", []Behavior{{PathPattern: "/a/*", Origin: o}}, []string{"behaviors[0].path_pattern: "}},
 		{"duplicate", []Behavior{{PathPattern: "/a", Origin: o}, {PathPattern: "/a", Origin: o}, {PathPattern: "*", Origin: o}},
 			[]string{"behaviors[1].path_pattern: "}},
+		{"same pattern spelled differently", []Behavior{{PathPattern: "/a%7e", Origin: o}, {PathPattern: "a~", Origin: o}, {PathPattern: "*", Origin: o}},
+			[]string{"behaviors[1].path_pattern: "}},
 		{"no origin", []Behavior{{PathPattern: "*"}}, []string{"behaviors[0].origin: "}},
 		{"bad method", []Behavior{{PathPattern: "*", Origin: o, AllowedMethods: []string{"GET", "get"}}}, []string{"behaviors[0].allowed_methods: "}},
 		{"connect", []Behavior{{PathPattern: "*", Origin: o, AllowedMethods: []string{"CONNECT"}}}, []string{"behaviors[0].allowed_methods: "}},

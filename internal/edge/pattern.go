@@ -86,6 +86,18 @@ func normalizePattern(s string) (string, error) {
 	return b.String(), nil
 }
 
+// String returns the pattern in its normalised form.
+func (pt *pattern) String() string {
+	var b strings.Builder
+	for i, c := range pt.chunks {
+		if i > 0 {
+			b.WriteByte('*')
+		}
+		b.WriteString(c.lit)
+	}
+	return b.String()
+}
+
 // match reports whether the canonical path p matches.
 func (pt *pattern) match(p string) bool {
 	cs := pt.chunks

@@ -1,8 +1,10 @@
 package edge
 
 import (
+	"bufio"
 	"context"
 	"crypto/tls"
+	"errors"
 
 	"io"
 	"net"
@@ -131,4 +133,52 @@ func FuzzOneView(f *testing.F) {
 			t.Fatalf("%q: origin path %q matched behavior %q, want %q", target, p, matched, wantBehavior)
 		}
 	})
+}
+
+func TestServe_MaxConnectionsHoldsTheNextConnection(t *testing.T) {
+	t.Parallel()
+	e := startEdge(t, Config{Limits: Limits{MaxConnections: 1}}, []Behavior{{PathPattern: "*", Origin: &fakeOrigin{}}}, Options{})
+	first, err := net.Dial("tcp", e.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer first.Close()
+	if r := exchangeOn(t, first, "/1"); r != 200 {
+		t.Fatalf("first connection GET = %d, want 200", r)
+	}
+	second, err := net.Dial("tcp", e.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer second.Close()
+	io.WriteString(second, "GET /2 HTTP/1.1\r\nHost: e\r\n\r\n")
+	// While the first connection holds the only slot, the second is not
+	// served; this short wait is the assertion, not a synchronisation.
+	_ = second.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
+	if n, err := second.Read(make([]byte, 1)); n > 0 || !isTimeout(err) {
+		t.Fatalf("second connection read %d bytes, %v, want nothing while the first is open", n, err)
+	}
+	first.Close()
+	_ = second.SetReadDeadline(time.Now().Add(10 * time.Second))
+	resp, err := http.ReadResponse(bufio.NewReader(second), nil)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("second connection after the first closed = %v, %v, want 200", resp, err)
+	}
+}
+
+func exchangeOn(t *testing.T, c net.Conn, path string) int {
+	t.Helper()
+	_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+	io.WriteString(c, "GET "+path+" HTTP/1.1\r\nHost: e\r\n\r\n")
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	return resp.StatusCode
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
 }

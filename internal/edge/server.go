@@ -158,6 +158,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	addr := ln.Addr()
 	s.addr.Store(&addr)
+	s.log.Info("edge listening", "addr", addr.String(), "tls", s.tlsCfg != nil, "h2c", s.cfg.H2C && s.tlsCfg == nil)
 	srv := s.httpServer()
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
