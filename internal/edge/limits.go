@@ -52,4 +52,3 @@ func targetPath(uri string) (path string, absolute bool, err error) {
 	}
 	return path, absolute, nil
 }
-
