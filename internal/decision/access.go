@@ -272,7 +272,6 @@ func (e *Engine) condition(ctx context.Context, c *condition, vars *celVars, d *
 	ok, err := c.eval(ctx, vars)
 	switch {
 	case err != nil:
-		e.met.conditionError()
 		if d.Trace != nil {
 			d.trace("condition", "error", "%s: %v", c.src, err)
 		}

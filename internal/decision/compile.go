@@ -11,6 +11,8 @@ import (
 
 	"cel.dev/cel-go/cel"
 
+	"golang.org/x/net/http/httpguts"
+
 	"github.com/edgeward/edgeward/internal/token"
 )
 
@@ -144,7 +146,7 @@ func compileService(c *Config, i int, env *cel.Env, m *model, bases map[string]s
 	switch {
 	case sc.Name == "":
 		add("%s.name: required", p)
-	case !validHeaderValue(sc.Name):
+	case !httpguts.ValidHeaderFieldValue(sc.Name):
 		add("%s.name: control characters are not allowed", p)
 	case m.byName[sc.Name] != nil:
 		add("%s.name: %q is also the name of api_services[%d]", p, sc.Name, m.byName[sc.Name].index)
@@ -221,7 +223,7 @@ func compileOperation(s *service, sc *APIService, j int, sp string, env *cel.Env
 	for k, meth := range oc.Methods {
 		up := strings.ToUpper(meth)
 		switch {
-		case !validHeaderName(meth):
+		case !httpguts.ValidHeaderFieldName(meth):
 			add("%s.methods[%d]: %q is not a method name", p, k, meth)
 		case slices.Contains(o.methods, up):
 			add("%s.methods[%d]: %s is listed twice", p, k, up)
@@ -377,7 +379,7 @@ func compileRules(ac *AccessControl, p string, env *cel.Env, inherit bool) (rule
 			add("%s.scopes.values: at least one scope is required", p)
 		}
 		for k, v := range sr.Values {
-			if v == "" || strings.ContainsAny(v, " \"\\") || !validHeaderValue(v) {
+			if v == "" || strings.ContainsAny(v, " \"\\") || !httpguts.ValidHeaderFieldValue(v) {
 				add("%s.scopes.values[%d]: %q is not a scope token", p, k, v)
 			}
 		}

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 
+	"golang.org/x/net/http/httpguts"
+
 	"github.com/edgeward/edgeward/internal/size"
 	"github.com/edgeward/edgeward/internal/token"
 )
@@ -221,14 +223,14 @@ func (c *Config) HeaderNames() []string {
 // names, issuers, sizes.
 func (c *Config) validateTop() []error {
 	var errs []error
-	if !validHeaderName(c.CredentialHeader) {
+	if !httpguts.ValidHeaderFieldName(c.CredentialHeader) {
 		errs = append(errs, fmt.Errorf("credential_header: %q is not a valid header name", c.CredentialHeader))
 	}
 	for i, v := range c.GatewayCredentials {
 		switch {
 		case v == "":
 			errs = append(errs, fmt.Errorf("gateway_credentials[%d]: empty (is its environment variable set?)", i))
-		case !validHeaderValue(v) || strings.TrimSpace(v) != v:
+		case !httpguts.ValidHeaderFieldValue(v) || strings.TrimSpace(v) != v:
 			errs = append(errs, fmt.Errorf("gateway_credentials[%d]: must be printable without leading or trailing spaces", i))
 		}
 	}
@@ -267,32 +269,4 @@ func prefixed(prefix string, err error) []error {
 		return out
 	}
 	return []error{fmt.Errorf("%s.%w", prefix, err)}
-}
-
-// validHeaderName reports whether s is an RFC 9110 token.
-func validHeaderName(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
-		case strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0:
-		default:
-			return false
-		}
-	}
-	return true
-}
-
-// validHeaderValue reports whether s holds no control characters other
-// than horizontal tab.
-func validHeaderValue(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; (c < 0x20 && c != '\t') || c == 0x7f {
-			return false
-		}
-	}
-	return true
 }

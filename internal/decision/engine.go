@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/net/http/httpguts"
 
 	"github.com/edgeward/edgeward/internal/token"
 )
@@ -17,8 +19,10 @@ import (
 type Options struct {
 	// Logger receives load-time messages; nil discards them.
 	Logger *slog.Logger
-	// Registerer receives the engine's metrics; nil means none. Engines
-	// built one after another (reloads) share the collectors.
+	// Registerer receives the token verifiers' metrics (verifications,
+	// cache hits, JWKS fetches); nil means none. Engines built one after
+	// another (reloads) share the collectors. Decisions are counted by the
+	// front doors.
 	Registerer prometheus.Registerer
 	// Clock is the time source for access_token expiry; nil is time.Now.
 	Clock func() time.Time
@@ -34,7 +38,6 @@ type Engine struct {
 	cache     *token.Cache
 	log       *slog.Logger
 	now       func() time.Time
-	met       *metrics
 }
 
 // New compiles cfg (which must have had Defaults applied) and builds one
@@ -58,9 +61,6 @@ func New(ctx context.Context, cfg Config, opts Options) (*Engine, error) {
 	}
 	if e.now == nil {
 		e.now = time.Now
-	}
-	if e.met, err = newMetrics(opts.Registerer); err != nil {
-		return nil, err
 	}
 	used := map[string]bool{}
 	for _, s := range m.services {
@@ -293,7 +293,7 @@ func (e *Engine) DecideInto(ctx context.Context, in *Input, d *Decision) {
 		if m.matched {
 			c := matcher{collect: true}
 			s.table.lookup(&c, rel, segs)
-			d.Allow = joinMethods(c.allow)
+			d.Allow = strings.Join(c.allow, ", ")
 			if d.Trace != nil {
 				d.trace("operation", "method not allowed", "%s is not one of %s", in.Method, d.Allow)
 			}
@@ -341,7 +341,7 @@ func (e *Engine) statements(s *service, d *Decision) bool {
 	for i := range s.set {
 		t := &s.set[i]
 		v := t.render(d.claims, d.Params)
-		if !validHeaderValue(v) {
+		if !httpguts.ValidHeaderFieldValue(v) {
 			if d.Trace != nil {
 				d.trace("statements", "failed", "%s: the value holds control characters", t.name)
 			}
@@ -363,9 +363,10 @@ func (e *Engine) statements(s *service, d *Decision) bool {
 }
 
 // lookupService finds the service whose base URL is the longest prefix of
-// the request URL, and its base path.
+// the request URL, and its base path. Host names compare
+// case-insensitively (strings.ToLower allocates only for upper case).
 func (m *model) lookupService(scheme, host string, port int, path string) (*service, string) {
-	he := m.hosts[hostKey{scheme: scheme, host: lowerASCII(host), port: normalPort(scheme, port)}]
+	he := m.hosts[hostKey{scheme: scheme, host: strings.ToLower(host), port: normalPort(scheme, port)}]
 	if he == nil {
 		return nil, ""
 	}
@@ -374,53 +375,12 @@ func (m *model) lookupService(scheme, host string, port int, path string) (*serv
 		if s := he.paths[p]; s != nil {
 			return s, p
 		}
-		i := lastSlash(p)
+		i := strings.LastIndexByte(p, '/')
 		if i < 0 {
 			return nil, ""
 		}
 		p = p[:i]
 	}
-}
-
-func lastSlash(p string) int {
-	for i := len(p) - 1; i >= 0; i-- {
-		if p[i] == '/' {
-			return i
-		}
-	}
-	return -1
-}
-
-// lowerASCII lower-cases s, allocating only when it has upper-case
-// letters.
-func lowerASCII(s string) string {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; 'A' <= c && c <= 'Z' {
-			b := []byte(s)
-			for j := i; j < len(b); j++ {
-				if 'A' <= b[j] && b[j] <= 'Z' {
-					b[j] += 'a' - 'A'
-				}
-			}
-			return string(b)
-		}
-	}
-	return s
-}
-
-func joinMethods(ms []string) string {
-	n := 0
-	for _, m := range ms {
-		n += len(m) + 2
-	}
-	b := make([]byte, 0, n)
-	for i, m := range ms {
-		if i > 0 {
-			b = append(b, ", "...)
-		}
-		b = append(b, m...)
-	}
-	return string(b)
 }
 
 // ServiceFor returns the name of the API service that a request URL

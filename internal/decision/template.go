@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 
+	"golang.org/x/net/http/httpguts"
+
 	"github.com/edgeward/edgeward/internal/token"
 )
 
@@ -162,7 +164,7 @@ func (s *service) compileStatements(sc *APIService, p string) []error {
 	checkName := func(path, name string) (string, bool) {
 		low := strings.ToLower(name)
 		switch {
-		case !validHeaderName(name):
+		case !httpguts.ValidHeaderFieldName(name):
 			add("%s: %q is not a header name", path, name)
 		case slices.Contains(unsettable, low):
 			add("%s: %q frames or routes the request and cannot be changed by a statement", path, name)
@@ -183,7 +185,7 @@ func (s *service) compileStatements(sc *APIService, p string) []error {
 			add("%s: %v", path, err)
 			continue
 		}
-		if !validHeaderValue(st.SetHeaders[name]) {
+		if !httpguts.ValidHeaderFieldValue(st.SetHeaders[name]) {
 			add("%s: control characters are not allowed", path)
 			continue
 		}
@@ -204,7 +206,7 @@ func (s *service) compileStatements(sc *APIService, p string) []error {
 		case !ok:
 		case strings.Contains(v, "{{"):
 			add("%s: templates are not available in response_statements", path)
-		case !validHeaderValue(v):
+		case !httpguts.ValidHeaderFieldValue(v):
 			add("%s: control characters are not allowed", path)
 		default:
 			s.respSet = append(s.respSet, Header{Name: low, Value: v})

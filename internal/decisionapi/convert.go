@@ -90,18 +90,26 @@ func toAny(ss []string) []any {
 }
 
 // requestIDOf returns the request's x-request-id when it is a sensible
-// one (printable, at most 128 bytes).
+// id.
 func requestIDOf(h sideband.Headers) string {
-	v, ok := h.Get("x-request-id")
-	if !ok || v == "" || len(v) > 128 {
-		return ""
+	if v, _ := h.Get("x-request-id"); sensibleID(v) {
+		return v
+	}
+	return ""
+}
+
+// sensibleID reports whether v can serve as a request or correlation id:
+// 1 to 128 visible ASCII characters.
+func sensibleID(v string) bool {
+	if v == "" || len(v) > 128 {
+		return false
 	}
 	for i := 0; i < len(v); i++ {
-		if v[i] <= ' ' || v[i] >= 0x7f || v[i] == '"' || v[i] == '\\' {
-			return ""
+		if v[i] <= ' ' || v[i] >= 0x7f {
+			return false
 		}
 	}
-	return v
+	return true
 }
 
 // reply builds the request-phase reply. An allow echoes the request with

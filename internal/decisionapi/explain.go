@@ -1,9 +1,6 @@
 package decisionapi
 
 import (
-	"bytes"
-	"encoding/json"
-	"errors"
 	"net/http"
 
 	"github.com/edgeward/edgeward/internal/decision"
@@ -51,26 +48,12 @@ func (x *Explain) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	sn := x.s.snap.Load()
-	data, err := readBody(r, sn.maxBody)
-	if err != nil {
-		status, code := http.StatusBadRequest, codeInvalid
-		if errors.Is(err, sideband.ErrTooLarge) {
-			status, code = http.StatusRequestEntityTooLarge, codeTooLarge
-		}
-		h.fail(w, cid, status, code, "body: "+err.Error())
+	req, raw, ok := h.readRequest(w, r, sn, cid)
+	if !ok {
 		return
 	}
-	req, err := sideband.DecodeRequest(bytes.NewReader(data), sn.maxBody)
-	if err != nil {
-		h.fail(w, cid, http.StatusBadRequest, codeInvalid, err.Error())
-		return
-	}
-	var all struct {
-		AccessToken map[string]any `json:"access_token"`
-	}
-	_ = json.Unmarshal(data, &all)
 	var d decision.Decision
-	rep, serr := x.s.decide(r.Context(), sn, req, all.AccessToken, -1, &d, true)
+	rep, serr := x.s.decide(r.Context(), sn, req, raw, -1, &d, true)
 	if serr != nil {
 		h.fail(w, cid, serr.Status, serr.Body.Code, serr.Body.Message)
 		return

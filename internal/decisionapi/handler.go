@@ -53,32 +53,13 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, cid, http.StatusUnauthorized, codeUnauthorized, "The Gateway Token is invalid")
 		return
 	}
-	data, err := readBody(r, sn.maxBody)
-	switch {
-	case errors.Is(err, sideband.ErrTooLarge):
-		h.fail(w, cid, http.StatusRequestEntityTooLarge, codeTooLarge, "body: over "+strconv.FormatInt(sn.maxBody, 10)+" bytes")
-		return
-	case err != nil:
-		h.fail(w, cid, http.StatusBadRequest, codeInvalid, "body: could not be read")
-		return
-	}
 	if phase == sideband.ResponsePath {
-		h.response(w, r, sn, cid, data)
+		h.response(w, r, sn, cid)
 		return
 	}
-	req, err := sideband.DecodeRequest(bytes.NewReader(data), sn.maxBody)
-	if err != nil {
-		h.fail(w, cid, http.StatusBadRequest, codeInvalid, err.Error())
+	req, raw, ok := h.readRequest(w, r, sn, cid)
+	if !ok {
 		return
-	}
-	var raw map[string]any
-	if req.AccessToken != nil {
-		var all struct {
-			AccessToken map[string]any `json:"access_token"`
-		}
-		if json.Unmarshal(data, &all) == nil {
-			raw = all.AccessToken
-		}
 	}
 	d := h.s.pool.Get().(*decision.Decision)
 	defer h.s.pool.Put(d)
@@ -90,7 +71,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.write(w, http.StatusOK, rep)
 }
 
-func (h *Handler) response(w http.ResponseWriter, r *http.Request, sn *snapshot, cid string, data []byte) {
+func (h *Handler) response(w http.ResponseWriter, r *http.Request, sn *snapshot, cid string) {
+	data, ok := h.readBody(w, r, sn, cid)
+	if !ok {
+		return
+	}
 	rr, err := sideband.DecodeResponseRequest(bytes.NewReader(data), sn.maxBody)
 	if err != nil {
 		h.fail(w, cid, http.StatusBadRequest, codeInvalid, err.Error())
@@ -99,16 +84,50 @@ func (h *Handler) response(w http.ResponseWriter, r *http.Request, sn *snapshot,
 	h.write(w, http.StatusOK, h.s.respond(sn, rr))
 }
 
-// readBody reads at most limit bytes; more is an error.
-func readBody(r *http.Request, limit int64) ([]byte, error) {
-	if r.ContentLength > limit {
-		return nil, sideband.ErrTooLarge
+// readRequest reads and decodes a request-phase body, and every claim of
+// its access_token object (sideband.AccessToken keeps only the registered
+// ones). When ok is false the error answer has been written.
+func (h *Handler) readRequest(w http.ResponseWriter, r *http.Request, sn *snapshot, cid string) (req *sideband.Request, raw map[string]any, ok bool) {
+	data, ok := h.readBody(w, r, sn, cid)
+	if !ok {
+		return nil, nil, false
 	}
-	data, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
-	if err == nil && int64(len(data)) > limit {
-		err = sideband.ErrTooLarge
+	req, err := sideband.DecodeRequest(bytes.NewReader(data), sn.maxBody)
+	if err != nil {
+		h.fail(w, cid, http.StatusBadRequest, codeInvalid, err.Error())
+		return nil, nil, false
 	}
-	return data, err
+	if req.AccessToken != nil {
+		var all struct {
+			AccessToken map[string]any `json:"access_token"`
+		}
+		if json.Unmarshal(data, &all) == nil {
+			raw = all.AccessToken
+		}
+	}
+	return req, raw, true
+}
+
+// readBody reads at most the body limit: more is a 413. When ok is false
+// the error answer has been written.
+func (h *Handler) readBody(w http.ResponseWriter, r *http.Request, sn *snapshot, cid string) ([]byte, bool) {
+	var data []byte
+	err := sideband.ErrTooLarge
+	if r.ContentLength <= sn.maxBody {
+		data, err = io.ReadAll(io.LimitReader(r.Body, sn.maxBody+1))
+		if err == nil && int64(len(data)) > sn.maxBody {
+			err = sideband.ErrTooLarge
+		}
+	}
+	switch {
+	case errors.Is(err, sideband.ErrTooLarge):
+		h.fail(w, cid, http.StatusRequestEntityTooLarge, codeTooLarge, "body: over "+strconv.FormatInt(sn.maxBody, 10)+" bytes")
+		return nil, false
+	case err != nil:
+		h.fail(w, cid, http.StatusBadRequest, codeInvalid, "body: could not be read")
+		return nil, false
+	}
+	return data, true
 }
 
 // fail writes a sideband error body {"id", "code", "message"}; Kong reads
@@ -133,15 +152,10 @@ func (h *Handler) write(w http.ResponseWriter, status int, v any) {
 // correlationID keeps a caller's Correlation-Id when it is a sensible one,
 // and makes one otherwise.
 func correlationID(v string) string {
-	if v == "" || len(v) > 128 {
-		return uuid()
+	if sensibleID(v) {
+		return v
 	}
-	for i := 0; i < len(v); i++ {
-		if c := v[i]; c <= ' ' || c >= 0x7f {
-			return uuid()
-		}
-	}
-	return v
+	return uuid()
 }
 
 var _ http.Handler = (*Handler)(nil)
