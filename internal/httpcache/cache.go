@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/textproto"
+	"strings"
 	"time"
 
 	"github.com/edgeward/edgeward/internal/edge"
@@ -65,7 +66,6 @@ func (s *Store) Policy(behavior string, cfg PolicyConfig) (*Cache, error) {
 			c.keyHeaders = append(c.keyHeaders, h)
 		}
 	}
-	c.ttl.authorizationKey = c.keyHeaderSet["Authorization"]
 	return c, nil
 }
 
@@ -213,7 +213,7 @@ func (c *Cache) fill(w http.ResponseWriter, r *edge.Request, o edge.Origin, path
 		validators = stale
 	}
 	fr := c.originRequest(r, ctx, validators, true)
-	authorization := len(r.HTTP.Header["Authorization"]) > 0
+	authorization := c.identified(r)
 	gen0 := c.s.inval.current()
 	reqTime := c.s.now()
 	var m *meta
@@ -317,7 +317,7 @@ func (c *Cache) refresh(r *edge.Request, o edge.Origin, path, key string, e *ent
 		validators = e
 	}
 	fr := c.originRequest(r, ctx, validators, true)
-	authorization := len(r.HTTP.Header["Authorization"]) > 0
+	authorization := c.identified(r)
 	sig := string(c.appendVarySig(nil, r, e.vary)) // now: r is not ours after return
 	c.s.bg.Add(1)
 	go func() {
@@ -375,6 +375,35 @@ func sameNames(a, b []string) bool {
 		}
 	}
 	return true
+}
+
+// identified reports whether the request tells the origin who the viewer
+// is in a way the key does not capture: an Authorization header, or a
+// header the viewer-request function set (an owned header other than the
+// edge's own request id and forwarding headers, e.g. x-user-id). Its
+// response is stored only if the origin marks it public, s-maxage or
+// must-revalidate (RFC 9111 3.5), so that a decision that swaps the token
+// for an identity header cannot make a per-user answer shared.
+func (c *Cache) identified(r *edge.Request) bool {
+	for name := range r.HTTP.Header {
+		if c.keyHeaderSet[name] {
+			continue
+		}
+		if name == "Authorization" || (r.Owned(name) && !edgeHeader(name)) {
+			return true
+		}
+	}
+	return false
+}
+
+// edgeHeader reports whether an owned header is one the edge itself sets
+// on every request (so it says nothing about the viewer).
+func edgeHeader(name string) bool {
+	switch name {
+	case "X-Request-Id", "Forwarded", "Via", "X-Real-Ip", "True-Client-Ip":
+		return true
+	}
+	return strings.HasPrefix(name, "X-Forwarded-")
 }
 
 // pass forwards fr (r itself, or its filtered copy) without caching.

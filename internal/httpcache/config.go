@@ -25,6 +25,10 @@ const (
 	DefaultKeepStale          = 10 * time.Minute
 )
 
+// maxDuration bounds every duration in a policy, so that sums of them
+// cannot overflow.
+const maxDuration = 100 * 365 * 24 * time.Hour
+
 // MaxInvalidationPaths is the most paths one invalidation may list.
 const MaxInvalidationPaths = 3000
 
@@ -307,6 +311,18 @@ func (c *PolicyConfig) Defaults() {
 // Defaults to have run.
 func (c *PolicyConfig) Validate() error {
 	var errs []error
+	for _, d := range []struct {
+		key string
+		v   *time.Duration
+	}{
+		{"min_ttl", &c.MinTTL}, {"default_ttl", c.DefaultTTL}, {"max_ttl", &c.MaxTTL},
+		{"error_caching_min_ttl", c.ErrorCachingMinTTL}, {"stale_if_error", &c.StaleIfError},
+		{"stale_while_revalidate", &c.StaleWhileRevalidate}, {"keep_stale", c.KeepStale},
+	} {
+		if d.v != nil && *d.v > maxDuration {
+			errs = append(errs, fmt.Errorf("%s: at most %s (100 years)", d.key, maxDuration))
+		}
+	}
 	if c.MinTTL < 0 {
 		errs = append(errs, errors.New("min_ttl: must be >= 0"))
 	}
@@ -353,8 +369,10 @@ func (c *PolicyConfig) Validate() error {
 		if code < 400 || code > 599 {
 			errs = append(errs, fmt.Errorf("%s: not an error status (want 400-599)", p))
 		}
-		if c.ErrorTTLs[code] < 0 {
+		if d := c.ErrorTTLs[code]; d < 0 {
 			errs = append(errs, fmt.Errorf("%s: must be >= 0", p))
+		} else if d > maxDuration {
+			errs = append(errs, fmt.Errorf("%s: at most %s (100 years)", p, maxDuration))
 		}
 	}
 	if c.StaleIfError < 0 {

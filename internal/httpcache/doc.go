@@ -19,9 +19,11 @@
 //     for heuristically cacheable statuses (capped at default_ttl, or a
 //     day when it is 0); else error_caching_min_ttl (or error_ttls) for
 //     4xx/5xx; else default_ttl (24h by default, as in CloudFront).
-//   - Not stored: no-store, private, responses to requests with
-//     Authorization (unless public, s-maxage or must-revalidate, or
-//     authorization is a key header), Set-Cookie (unless
+//   - Not stored: no-store, private, responses to requests that identify
+//     the viewer (Authorization, or an identity header the viewer-request
+//     function set, such as x-user-id, when that header is not in the key)
+//     unless the response is public, s-maxage or must-revalidate (RFC 9111
+//     3.5), Set-Cookie (unless
 //     cache_set_cookie), Vary: *, 206, bodies over max_object_size,
 //     truncated bodies. min_ttl > 0 overrides no-store, no-cache and
 //     private, as in CloudFront: use it only for content that is the same

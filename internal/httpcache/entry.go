@@ -60,6 +60,9 @@ func hopByHop(name string) bool {
 	return false
 }
 
+// bodyAllowed reports whether a response with status may have content.
+func bodyAllowed(status int) bool { return status >= 200 && status != 204 && status != 304 }
+
 // notStored are fields the cache recomputes for every response it sends.
 func notStored(name string) bool { return name == "Age" || name == "X-Cache" }
 
@@ -94,7 +97,11 @@ func storedHeader(h http.Header, cc *directives) http.Header {
 // a private copy (storedHeader); it is completed with Content-Length and,
 // when the origin sent none, Date.
 func newEntry(m *meta, t *ttls, h http.Header, body []byte, vary []string, varySig string) *entry {
-	h["Content-Length"] = []string{strconv.Itoa(len(body))}
+	if bodyAllowed(m.status) {
+		h["Content-Length"] = []string{strconv.Itoa(len(body))}
+	} else {
+		delete(h, "Content-Length") // RFC 9110 8.6: never on 1xx, 204, 304
+	}
 	if len(h["Date"]) == 0 {
 		h["Date"] = []string{m.responseTime.UTC().Format(http.TimeFormat)}
 	}

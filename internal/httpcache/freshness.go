@@ -118,14 +118,13 @@ func parseDate(v []string) time.Time {
 
 // ttls are a behavior's TTL settings, resolved from PolicyConfig.
 type ttls struct {
-	min, def, max    time.Duration
-	errorMin         time.Duration
-	errorTTLs        map[int]time.Duration
-	staleIfError     time.Duration
-	staleWhileReval  time.Duration
-	keepStale        time.Duration
-	cacheSetCookie   bool
-	authorizationKey bool // authorization is in the key headers
+	min, def, max   time.Duration
+	errorMin        time.Duration
+	errorTTLs       map[int]time.Duration
+	staleIfError    time.Duration
+	staleWhileReval time.Duration
+	keepStale       time.Duration
+	cacheSetCookie  bool
 }
 
 // heuristicStatus lists the status codes that are heuristically cacheable
@@ -269,7 +268,8 @@ type reason string
 
 // storable applies RFC 9111 3 for a shared cache, with CloudFront's
 // overrides, to a response to a GET (or cached OPTIONS) request.
-// authorization is whether the request carried Authorization.
+// authorization is whether the request identified the viewer beyond the
+// key (see Cache.identified).
 func (t *ttls) storable(m *meta, authorization bool) reason {
 	switch {
 	case m.status < 200 || m.status == http.StatusPartialContent || m.status == http.StatusNotModified:
@@ -293,8 +293,7 @@ func (t *ttls) storable(m *meta, authorization bool) reason {
 	if m.cc.has(ccPrivate) && !t.overridden() {
 		return "private"
 	}
-	if authorization && !t.authorizationKey &&
-		!m.cc.has(ccPublic|ccMustRevalidate) && m.cc.sMaxAge < 0 {
+	if authorization && !m.cc.has(ccPublic|ccMustRevalidate) && m.cc.sMaxAge < 0 {
 		return "authorization"
 	}
 	life, src := t.lifetime(m)

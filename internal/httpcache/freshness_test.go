@@ -157,7 +157,6 @@ func TestStorable(t *testing.T) {
 		{"Authorization and public", nil, true, 200, []string{"Cache-Control: max-age=60, public"}, ""},
 		{"Authorization and s-maxage", nil, true, 200, []string{"Cache-Control: s-maxage=60"}, ""},
 		{"Authorization and must-revalidate", nil, true, 200, []string{"Cache-Control: max-age=60, must-revalidate"}, ""},
-		{"Authorization in the key", func(t *ttls) { t.authorizationKey = true }, true, 200, []string{"Cache-Control: max-age=60"}, ""},
 		{"Authorization overridden by min_ttl? no", func(t *ttls) { t.min = time.Minute }, true, 200, []string{"Cache-Control: max-age=60"}, "authorization"},
 		{"206", nil, false, 206, []string{"Cache-Control: max-age=60"}, "status"},
 		{"304", nil, false, 304, []string{"Cache-Control: max-age=60"}, "status"},

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/edgeward/edgeward/internal/edge"
 	"github.com/edgeward/edgeward/internal/size"
 )
@@ -199,5 +201,26 @@ func TestServe_SurrogateControl(t *testing.T) {
 	serve(t, c, o, "GET", "/a")
 	if _, r := serve(t, c, o, "GET", "/a"); r.Result != edge.ResultMiss {
 		t.Errorf("with surrogate_control off Result = %s, want Miss", r.Result)
+	}
+}
+
+func TestStoredHeader_DropsHopByHopAndListedFields(t *testing.T) {
+	t.Parallel()
+	h := http.Header{
+		"Connection": {"a, B"}, "A": {"1"}, "B": {"2"}, "C": {"3"},
+		"Keep-Alive": {"x"}, "Te": {"x"}, "Transfer-Encoding": {"chunked"}, "Upgrade": {"x"},
+		"Proxy-Authenticate": {"x"}, "Proxy-Authentication-Info": {"x"}, "Proxy-Authorization": {"x"}, "Proxy-Connection": {"x"},
+		"Trailer": {"x"}, "Age": {"5"}, "X-Cache": {"Hit from elsewhere"},
+		"Set-Cookie": {"s=1"}, "X-User": {"alice"}, "Cache-Control": {`no-cache="set-cookie", private="x-user", max-age=5`},
+	}
+	d := parseCacheControl(h["Cache-Control"])
+	got := storedHeader(h, &d)
+	want := http.Header{"C": {"3"}, "Cache-Control": h["Cache-Control"]}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("storedHeader mismatch (-want +got):\n%s", diff)
+	}
+	got["C"] = append(got["C"], "4")
+	if len(h["C"]) != 1 {
+		t.Errorf("storedHeader shares its slices with the response: %q", h["C"])
 	}
 }
