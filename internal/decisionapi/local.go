@@ -19,7 +19,7 @@ func (s *Service) Local() *Local { return &Local{s: s} }
 
 // Request makes the request-phase decision. The reply shares the
 // request's strings and, when the decision changes no header, its header
-// list: treat both as read-only. An error is a *sideband.StatusError: 400
+// list, and its state belongs to the engine: treat them as read-only. An error is a *sideband.StatusError: 400
 // for a request the engine cannot read, 503 when no decision could be made
 // (a token that could not be verified in time).
 func (l *Local) Request(ctx context.Context, req *sideband.Request) (*sideband.Reply, error) {
