@@ -3,6 +3,7 @@ package httpcache
 import (
 	"context"
 	"fmt"
+	"hash/crc32"
 	"net/http"
 	"net/textproto"
 	"strings"
@@ -16,6 +17,7 @@ import (
 type Cache struct {
 	s        *Store
 	behavior string
+	prefix   string // behavior and key-layout fingerprint, first in every key
 	enabled  bool
 	options  bool // OPTIONS responses are cached
 	ttl      ttls
@@ -66,6 +68,10 @@ func (s *Store) Policy(behavior string, cfg PolicyConfig) (*Cache, error) {
 			c.keyHeaders = append(c.keyHeaders, h)
 		}
 	}
+	// A reload that changes the key's layout must not let new keys meet
+	// old objects: the layout's fingerprint is part of every key.
+	layout := fmt.Sprintf("%q %q %q %v", cfg.Key.QueryStrings, c.keyHeaders, cfg.Key.Cookies, cfg.Compress)
+	c.prefix = fmt.Sprintf("%s\x00%08x", behavior, crc32.ChecksumIEEE([]byte(layout)))
 	return c, nil
 }
 

@@ -66,7 +66,7 @@ func (c *Cache) appendKey(b []byte, r *edge.Request) []byte {
 	} else {
 		b = append(b, 'G')
 	}
-	b = append(b, c.behavior...)
+	b = append(b, c.prefix...)
 	b = append(b, sepComponent)
 	b = append(b, r.Scheme...)
 	b = append(b, sepComponent)

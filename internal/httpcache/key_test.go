@@ -1,6 +1,7 @@
 package httpcache
 
 import (
+	"fmt"
 	"net/http"
 	"testing"
 
@@ -237,5 +238,34 @@ func TestServe_DisabledForwardsUnchanged(t *testing.T) {
 	}
 	if diff := cmp.Diff([]string(nil), o.lastRequest().Header["Surrogate-Capability"]); diff != "" {
 		t.Errorf("disabled added Surrogate-Capability: %s", diff)
+	}
+}
+
+func TestPolicy_ReloadWithAnotherKeyLayoutDoesNotReuseObjects(t *testing.T) {
+	t.Parallel()
+	s, a, clock := newCache(t, PolicyConfig{Key: KeyConfig{Headers: []string{"X-A"}}}, StoreConfig{})
+	o := newOrigin(t, clock, func(w http.ResponseWriter, r *http.Request) {
+		fixed(200, "a="+r.Header.Get("X-A")+" b="+r.Header.Get("X-B"), "Cache-Control: max-age=600")(w, r)
+	})
+	serve(t, a, o, "GET", "/p", "X-A: 1", "X-B: 2")
+	b, err := s.Policy("test", PolicyConfig{Key: KeyConfig{Headers: []string{"X-B"}}}) // same behavior, reloaded
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec, r := serve(t, b, o, "GET", "/p", "X-A: 9", "X-B: 1")
+	if r.Result != edge.ResultMiss || rec.Body.String() != "a= b=1" {
+		t.Errorf("after the reload = %s %q, want Miss %q", r.Result, rec.Body, "a= b=1")
+	}
+}
+
+func TestStore_FullKeyTableMakesRoom(t *testing.T) {
+	t.Parallel()
+	_, c, clock := newCache(t, honest(), StoreConfig{})
+	o := newOrigin(t, clock, fixed(200, "x", "Cache-Control: max-age=600"))
+	for i := range maxKeysPerPath + 1 {
+		serve(t, c, o, "GET", fmt.Sprintf("/search?q=%d", i))
+	}
+	if _, r := serve(t, c, o, "GET", fmt.Sprintf("/search?q=%d", maxKeysPerPath)); r.Result != edge.ResultHit {
+		t.Errorf("newest key Result = %s, want Hit (room was made)", r.Result)
 	}
 }

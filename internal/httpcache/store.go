@@ -236,7 +236,8 @@ func (s *Store) update(path, key string, gen0 uint64, now time.Time, fn func(old
 			n.mu.Unlock()
 			return false
 		}
-		nv, ok := fn(n.sets[key])
+		old, exists := n.sets[key]
+		nv, ok := fn(old)
 		if !ok {
 			n.mu.Unlock()
 			return false
@@ -244,13 +245,25 @@ func (s *Store) update(path, key string, gen0 uint64, now time.Time, fn func(old
 		if nv == nil {
 			delete(n.sets, key)
 		} else {
-			if _, exists := n.sets[key]; !exists && len(n.sets) >= maxKeysPerPath {
-				n.mu.Unlock()
-				return false
+			if !exists && len(n.sets) >= maxKeysPerPath {
+				for k := range n.sets { // make room: drop an arbitrary key
+					delete(n.sets, k)
+					break
+				}
 			}
 			n.sets[key] = nv
 		}
-		n.reweigh(now)
+		if !n.reweigh(now) {
+			// One path may not outweigh what otter can count: undo.
+			if exists {
+				n.sets[key] = old
+			} else {
+				delete(n.sets, key)
+			}
+			n.reweigh(now)
+			n.mu.Unlock()
+			return false
+		}
 		n.mu.Unlock()
 		s.cache.Compute(path, func(old *node, found bool) (*node, otter.ComputeOp) {
 			if found && old == n {
@@ -264,8 +277,8 @@ func (s *Store) update(path, key string, gen0 uint64, now time.Time, fn func(old
 }
 
 // reweigh drops expired objects and recomputes the weight and expiry of
-// the path. n.mu must be held.
-func (n *node) reweigh(now time.Time) {
+// the path; false if the weight is past maxWeight. n.mu must be held.
+func (n *node) reweigh(now time.Time) bool {
 	w := int64(nodeOverhead + len(n.path))
 	exp := now.Add(emptyNodeTTL).UnixNano()
 	nowNano := now.UnixNano()
@@ -292,6 +305,7 @@ func (n *node) reweigh(now time.Time) {
 	}
 	n.weight.Store(uint32(min(w, maxWeight)))
 	n.expiresAt.Store(exp)
+	return w <= maxWeight
 }
 
 // insert stores e under path and key, replacing the object with the same
