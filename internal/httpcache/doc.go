@@ -59,7 +59,16 @@
 // or its preconditions (Content-Type, If-None-Match, Range...). Query
 // parameters and cookies likewise. So a header that is not in the key
 // cannot change what is stored: the origin never sees it. Disabling
-// caching (enabled: false) forwards the request unchanged.
+// caching (enabled: false) forwards the request unchanged. Defaults: the
+// whole query is in the key (CloudFront's CachingOptimized keys none, but
+// then strips the query from origin requests, which surprises API
+// owners), no header and no cookie; so Accept, Accept-Language or a CORS
+// Origin reach the origin only when listed in key.headers or forward.
+//
+// Age is sent on answers from the cache only (RFC 9111 5.1: its presence
+// says the response was not just fetched); an origin's Age passes through
+// on a miss. Warning, obsoleted by RFC 9111, is neither generated nor
+// removed.
 //
 // # Storage
 //
