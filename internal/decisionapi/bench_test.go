@@ -17,7 +17,7 @@ func BenchmarkLocal_CachedToken(b *testing.B) {
 	log := NewLog(io.Discard, LogOptions{})
 	b.Cleanup(log.Close)
 	f := newFixture(b, Options{Registerer: prometheus.NewRegistry(), Log: log})
-	local := f.svc.Local()
+	local := NewLocal(f.svc)
 	req := ordersRequest("GET", "https://api.example.com/orders/7",
 		"host", "api.example.com", "authorization", "Bearer "+f.token(nil), "accept", "*/*", "user-agent", "bench")
 	if rep, err := local.Request(b.Context(), req); err != nil || rep.Response != nil {
@@ -34,7 +34,7 @@ func BenchmarkLocal_CachedToken(b *testing.B) {
 // BenchmarkLocal_Deny is a 401 (no token): a deny body and an id.
 func BenchmarkLocal_Deny(b *testing.B) {
 	f := newFixture(b, Options{})
-	local := f.svc.Local()
+	local := NewLocal(f.svc)
 	req := ordersRequest("GET", "https://api.example.com/orders/7", "host", "api.example.com")
 	b.ReportAllocs()
 	for b.Loop() {

@@ -21,8 +21,8 @@ type Explain struct {
 // ExplainPath is where Explain is served.
 const ExplainPath = "/v1/decisions/explain"
 
-// Explain returns the Service's explain door.
-func (s *Service) Explain() *Explain { return &Explain{s: s} }
+// ExplainHandler returns the Service's explain door.
+func (s *Service) ExplainHandler() *Explain { return &Explain{s: s} }
 
 // Explanation is Explain's answer.
 type Explanation struct {

@@ -19,7 +19,7 @@ func TestExplain_ReturnsDecisionAndTrace(t *testing.T) {
 	tok := f.token(map[string]any{"scope": "orders:write", "groups": []string{"staff"}, "tenant": "t1"})
 	body := `{"source_ip":"192.0.2.1","method":"PATCH","url":"https://api.example.com/orders/7/lines/2",
 		"headers":[{"authorization":"Bearer ` + tok + `"},{"x-tenant":"t1"}]}`
-	w := post(f.svc.Explain(), ExplainPath, body)
+	w := post(f.svc.ExplainHandler(), ExplainPath, body)
 	if w.Code != 200 {
 		t.Fatalf("explain: %d %s", w.Code, w.Body)
 	}
@@ -57,11 +57,11 @@ func TestExplain_ReturnsDecisionAndTrace(t *testing.T) {
 func TestExplain_RejectsWhatTheSidebandRejects(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, Options{})
-	if w := post(f.svc.Explain(), ExplainPath, `{"method":"GET"}`); w.Code != 400 || !strings.Contains(w.Body.String(), "url: required") {
+	if w := post(f.svc.ExplainHandler(), ExplainPath, `{"method":"GET"}`); w.Code != 400 || !strings.Contains(w.Body.String(), "url: required") {
 		t.Errorf("explain without url: %d %s, want 400 naming url", w.Code, w.Body)
 	}
 	w := httptest.NewRecorder()
-	f.svc.Explain().ServeHTTP(w, httptest.NewRequest(http.MethodGet, ExplainPath, nil))
+	f.svc.ExplainHandler().ServeHTTP(w, httptest.NewRequest(http.MethodGet, ExplainPath, nil))
 	if w.Code != 405 {
 		t.Errorf("explain GET: %d, want 405", w.Code)
 	}
@@ -71,7 +71,7 @@ func TestMetrics_CountDecisionsByResult(t *testing.T) {
 	t.Parallel()
 	reg := prometheus.NewRegistry()
 	f := newFixture(t, Options{Registerer: reg})
-	local := f.svc.Local()
+	local := NewLocal(f.svc)
 	tok := f.token(nil)
 	for range 3 {
 		_, _ = local.Request(t.Context(), ordersRequest("GET", "https://api.example.com/orders", "authorization", "Bearer "+tok))

@@ -18,7 +18,7 @@ var itemPath = regexp.MustCompile(`^/orders/[^/]+$`)
 // never allows a request that no operation matches.
 func FuzzHandler(f *testing.F) {
 	// Seeds: testdata/fuzz/<target>/.
-	svc := New(newEngine(f, `
+	svc := NewService(newEngine(f, `
 gateway_credentials: [c]
 api_services:
   - name: S

@@ -59,7 +59,7 @@ func TestHandler_GatewayCredentials(t *testing.T) {
 
 func TestHandler_CustomCredentialHeaderAndNoCredentials(t *testing.T) {
 	t.Parallel()
-	svc := New(newEngine(t, `
+	svc := NewService(newEngine(t, `
 credential_header: PDG-TOKEN
 gateway_credentials: [legacy]
 api_services:
@@ -74,7 +74,7 @@ api_services:
 	}
 	// Without credentials (an embedded-only model) the HTTP door admits
 	// nobody.
-	none := New(newEngine(t, `
+	none := NewService(newEngine(t, `
 api_services:
   - {name: S, base_urls: [https://a.example], access_control: {authentication: none}, operations: [{name: o, paths: [{type: EXACT, pattern: /}]}]}
 `), Options{})
@@ -176,7 +176,7 @@ func TestHandler_KongQuirks(t *testing.T) {
 		}
 	})
 	t.Run("allow with no headers still has a headers array", func(t *testing.T) {
-		svc := New(newEngine(t, `
+		svc := NewService(newEngine(t, `
 gateway_credentials: [c]
 api_services:
   - {name: S, base_urls: [https://a.example], access_control: {authentication: none}, operations: [{name: o, paths: [{type: EXACT, pattern: /}]}]}
@@ -249,7 +249,7 @@ func TestHandler_OurClientUnderstandsIt(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(c.Close)
-	local := f.svc.Local()
+	local := NewLocal(f.svc)
 	reqs := []*sideband.Request{
 		ordersRequest("GET", "https://api.example.com/orders/1", "authorization", "Bearer "+f.token(nil)),
 		ordersRequest("GET", "https://api.example.com/orders/1"),

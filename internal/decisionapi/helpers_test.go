@@ -92,7 +92,7 @@ type fixture struct {
 func newFixture(t testing.TB, opts Options) *fixture {
 	t.Helper()
 	iss := tokentest.NewIssuer(t)
-	return &fixture{iss: iss, svc: New(newEngine(t, ordersYAML(iss)), opts)}
+	return &fixture{iss: iss, svc: NewService(newEngine(t, ordersYAML(iss)), opts)}
 }
 
 // token mints a token for the orders API with claims added.

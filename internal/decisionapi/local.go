@@ -14,8 +14,8 @@ type Local struct {
 	s *Service
 }
 
-// Local returns the Service's in-process door.
-func (s *Service) Local() *Local { return &Local{s: s} }
+// NewLocal returns the in-process door of s.
+func NewLocal(s *Service) *Local { return &Local{s: s} }
 
 // Request makes the request-phase decision. The reply shares the
 // request's strings and, when the decision changes no header, its header

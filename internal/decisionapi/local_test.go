@@ -28,7 +28,7 @@ func TestLocal_AllowEchoesRequestWithStatements(t *testing.T) {
 		"host", "api.example.com", "authorization", "Bearer "+f.token(nil), "X-User-Id", "mallory", "accept", "*/*")
 	req.Body = &body
 	req.AccessToken = nil
-	rep, err := f.svc.Local().Request(t.Context(), req)
+	rep, err := NewLocal(f.svc).Request(t.Context(), req)
 	if err != nil {
 		t.Fatalf("Request() error = %v", err)
 	}
@@ -58,7 +58,7 @@ func TestLocal_AllowEchoesRequestWithStatements(t *testing.T) {
 func TestLocal_DenyIsAResponseWithHeaders(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, Options{})
-	rep, err := f.svc.Local().Request(t.Context(), ordersRequest("GET", "https://api.example.com/orders/7", "x-request-id", "abc-123"))
+	rep, err := NewLocal(f.svc).Request(t.Context(), ordersRequest("GET", "https://api.example.com/orders/7", "x-request-id", "abc-123"))
 	if err != nil {
 		t.Fatalf("Request() error = %v", err)
 	}
@@ -86,7 +86,7 @@ func TestLocal_DenyIsAResponseWithHeaders(t *testing.T) {
 func TestLocal_DenyWithoutRequestIDGetsOne(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, Options{})
-	rep, err := f.svc.Local().Request(t.Context(), ordersRequest("GET", "https://nowhere.example/x"))
+	rep, err := NewLocal(f.svc).Request(t.Context(), ordersRequest("GET", "https://nowhere.example/x"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,7 +104,7 @@ func TestLocal_DenyWithoutRequestIDGetsOne(t *testing.T) {
 func TestLocal_BadURLIsAStatusError(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, Options{})
-	_, err := f.svc.Local().Request(t.Context(), ordersRequest("GET", "/relative"))
+	_, err := NewLocal(f.svc).Request(t.Context(), ordersRequest("GET", "/relative"))
 	var se *sideband.StatusError
 	if !errors.As(err, &se) || se.Status != 400 || !strings.HasPrefix(se.Body.Message, "url: ") {
 		t.Errorf("Request(relative url) error = %v, want a 400 naming url", err)
@@ -120,7 +120,7 @@ func TestLocal_AccessTokenObject(t *testing.T) {
 		Scope: []string{"orders:write"}, Expiry: time.Now().Add(time.Hour).Unix(),
 		Extra: map[string]json.RawMessage{"groups": json.RawMessage(`["order-managers"]`), "tenant": json.RawMessage(`"t1"`)},
 	}
-	rep, err := f.svc.Local().Request(t.Context(), req)
+	rep, err := NewLocal(f.svc).Request(t.Context(), req)
 	if err != nil || rep.Response != nil {
 		t.Fatalf("Request(access_token object) = %+v, %v; want allow", rep, err)
 	}
@@ -131,7 +131,7 @@ func TestLocal_AccessTokenObject(t *testing.T) {
 		t.Error("the allow echoes the access_token object")
 	}
 	req.AccessToken.Audience = []string{"https://other"}
-	rep, _ = f.svc.Local().Request(t.Context(), req)
+	rep, _ = NewLocal(f.svc).Request(t.Context(), req)
 	if rep.Response == nil || rep.Response.ResponseCode != 401 {
 		t.Errorf("Request(access_token for another audience) = %+v, want 401", rep)
 	}
@@ -157,7 +157,7 @@ func TestLocal_ResponsePhase(t *testing.T) {
 	for _, tt := range tests {
 		rr := tt.rr
 		rr.Method, rr.ResponseCode, rr.Headers, rr.Body = "GET", 200, origin, &body
-		got, err := f.svc.Local().Response(t.Context(), &rr)
+		got, err := NewLocal(f.svc).Response(t.Context(), &rr)
 		if err != nil {
 			t.Fatalf("%s: Response() error = %v", tt.name, err)
 		}
@@ -173,7 +173,7 @@ func TestLocal_ResponsePhase(t *testing.T) {
 func TestService_SetEngineSwapsAtomically(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, Options{})
-	local := f.svc.Local()
+	local := NewLocal(f.svc)
 	req := ordersRequest("GET", "https://api.example.com/health")
 	rep, _ := local.Request(t.Context(), req)
 	if rep.Response == nil || rep.Response.ResponseCode != 403 {

@@ -13,6 +13,7 @@ import (
 	dto "github.com/prometheus/client_model/go"
 
 	"github.com/edgeward/edgeward/internal/sideband"
+	"github.com/edgeward/edgeward/internal/token/tokentest"
 )
 
 func TestLog_OneLinePerDecisionAndNeverAToken(t *testing.T) {
@@ -22,7 +23,7 @@ func TestLog_OneLinePerDecisionAndNeverAToken(t *testing.T) {
 	f := newFixture(t, Options{Log: log})
 	good := f.token(nil)
 	bad := f.token(map[string]any{"aud": "https://other"})
-	local := f.svc.Local()
+	local := NewLocal(f.svc)
 	for _, req := range []*sideband.Request{
 		ordersRequest("GET", "https://api.example.com/orders/7?access_token="+good, "authorization", "Bearer "+good, "x-request-id", "r-allow"),
 		ordersRequest("GET", "https://api.example.com/orders/7", "authorization", "Bearer "+bad, "x-request-id", "r-deny"),
@@ -93,7 +94,7 @@ func TestLog_DenyBodyAndLogShareTheGeneratedID(t *testing.T) {
 	var sink syncBuffer
 	log := NewLog(&sink, LogOptions{})
 	f := newFixture(t, Options{Log: log})
-	rep, _ := f.svc.Local().Request(t.Context(), ordersRequest("GET", "https://nowhere.example/"))
+	rep, _ := NewLocal(f.svc).Request(t.Context(), ordersRequest("GET", "https://nowhere.example/"))
 	log.Close()
 	var body struct {
 		RequestID string `json:"request_id"`
@@ -126,7 +127,7 @@ func TestLog_FullBufferDropsAndNeverBlocks(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	log := NewLog(sink, LogOptions{Buffer: 4, Registerer: reg})
 	f := newFixture(t, Options{Log: log})
-	local := f.svc.Local()
+	local := NewLocal(f.svc)
 	req := ordersRequest("GET", "https://nowhere.example/")
 	if _, err := local.Request(t.Context(), req); err != nil {
 		t.Fatal(err)
@@ -175,4 +176,18 @@ func counterValue(t *testing.T, c prometheus.Counter) float64 {
 		t.Fatal(err)
 	}
 	return m.GetCounter().GetValue()
+}
+
+func TestService_CloseWritesOutTheLog(t *testing.T) {
+	t.Parallel()
+	var sink syncBuffer
+	iss := tokentest.NewIssuer(t)
+	svc := NewService(newEngine(t, ordersYAML(iss)), Options{Log: NewLog(&sink, LogOptions{})})
+	if _, err := NewLocal(svc).Request(t.Context(), ordersRequest("GET", "https://nowhere.example/")); err != nil {
+		t.Fatal(err)
+	}
+	svc.Close()
+	if n := strings.Count(sink.String(), "\n"); n != 1 {
+		t.Errorf("after Close the log holds %d lines, want 1", n)
+	}
 }

@@ -52,8 +52,8 @@ type snapshot struct {
 	allowed [][]prometheus.Counter // by service and operation index
 }
 
-// New returns a Service answering with e.
-func New(e *decision.Engine, opts Options) *Service {
+// NewService returns a Service answering with e.
+func NewService(e *decision.Engine, opts Options) *Service {
 	s := &Service{log: opts.Log, logger: opts.Logger, met: newMetrics(opts.Registerer)}
 	if s.logger == nil {
 		s.logger = slog.New(slog.DiscardHandler)
@@ -102,6 +102,15 @@ func (s *Service) SetEngine(e *decision.Engine) *decision.Engine {
 
 // Engine returns the current engine.
 func (s *Service) Engine() *decision.Engine { return s.snap.Load().e }
+
+// Close closes the current engine and then the decision log (Options.Log),
+// writing out what it holds. Call it once the doors have drained.
+func (s *Service) Close() {
+	s.snap.Load().e.Close()
+	if s.log != nil {
+		s.log.Close()
+	}
+}
 
 // state is what the request phase hands the response phase.
 type state struct {
