@@ -139,3 +139,21 @@ func TestStoreConfig(t *testing.T) {
 		t.Errorf("NewStore accepted %+v", bad)
 	}
 }
+
+func TestPolicyConfig_DecodesTheDesignExample(t *testing.T) {
+	t.Parallel()
+	var c PolicyConfig
+	src := "{min_ttl: 0s, default_ttl: 60s, max_ttl: 1h, key: {query_strings: all, headers: [], cookies: []}, " +
+		"forward: {headers: {include: [accept]}}, error_ttls: {404: 5s}, cached_methods: [GET, HEAD, OPTIONS]}"
+	if err := yaml.Unmarshal([]byte(src), &c); err != nil {
+		t.Fatal(err)
+	}
+	c.Defaults()
+	if err := c.Validate(); err != nil {
+		t.Fatalf("Validate() = %v", err)
+	}
+	if *c.DefaultTTL != time.Minute || c.MaxTTL != time.Hour || c.Key.Cookies.Mode != ListNone ||
+		c.Forward.Headers.Mode != ListInclude || c.ErrorTTLs[404] != 5*time.Second {
+		t.Errorf("decoded %+v", c)
+	}
+}
