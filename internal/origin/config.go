@@ -107,13 +107,11 @@ func (c *Config) Defaults() {
 // itself sets on origin requests.
 func reserved(k string) bool {
 	switch k {
-	case "Connection", "Keep-Alive", "Proxy-Connection", "Proxy-Authenticate",
-		"Proxy-Authorization", "Te", "Trailer", "Transfer-Encoding", "Upgrade",
-		"Host", "Content-Length", "Via", "Forwarded",
+	case "Host", "Content-Length", "Via", "Forwarded",
 		"X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Proto", "X-Request-Id":
 		return true
 	}
-	return false
+	return hopByHop(k)
 }
 
 // Validate reports every problem in c, each prefixed with its key path.

@@ -25,12 +25,25 @@ const (
 	msgClosed      = "client closed request"
 )
 
+// max1xx is how many informational answers are relayed before the final
+// one, as net/http's Transport allows.
+const max1xx = 5
+
+var (
+	errBadStatus  = errors.New("origin status code outside 100-599")
+	errTooMany1xx = errors.New("too many 1xx informational responses from the origin")
+)
+
 // classify maps a failed origin round trip to its kind and the error the
 // edge renders. viewer is the viewer request's context; timedOut reports
 // that one of the origin's own timers cancelled the request.
 func (o *Origin) classify(err error, viewer context.Context, timedOut bool) (kind, *edge.Error) {
 	k, status, msg := classify(err, viewer, timedOut)
-	return k, &edge.Error{Status: status, Msg: msg, Err: fmt.Errorf("origin %q: %w", o.id, err)}
+	cause := fmt.Errorf("origin %q: %w", o.id, err)
+	if k == kindCanceled && !errors.Is(err, context.Canceled) {
+		cause = fmt.Errorf("origin %q: %w: %w", o.id, context.Canceled, err)
+	}
+	return k, &edge.Error{Status: status, Msg: msg, Err: cause}
 }
 
 func classify(err error, viewer context.Context, timedOut bool) (k kind, status int, msg string) {

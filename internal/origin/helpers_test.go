@@ -15,14 +15,50 @@ import (
 	"github.com/edgeward/edgeward/internal/origin"
 )
 
-// newOrigin builds an origin or fails the test; it is closed at cleanup.
-func newOrigin(t testing.TB, cfg origin.Config, opts origin.Options) *origin.Origin {
+// Ways to a plain-HTTP origin, for newOrigin.
+const (
+	// viaFast requires the lean HTTP/1.1 client: the test fails if a
+	// request took the other path.
+	viaFast = "fast"
+	// viaProxy forces httputil.ReverseProxy.
+	viaProxy = "proxy"
+	// viaAny lets Forward choose (HTTPS, bodies, upgrades).
+	viaAny = "any"
+)
+
+// bothPaths are the paths a table of plain-HTTP cases runs through.
+var bothPaths = []string{viaFast, viaProxy}
+
+// eachPath runs f as a parallel subtest for each of bothPaths.
+func eachPath(t *testing.T, f func(t *testing.T, path string)) {
+	t.Parallel()
+	for _, path := range bothPaths {
+		t.Run(path, func(t *testing.T) {
+			t.Parallel()
+			f(t, path)
+		})
+	}
+}
+
+// newOrigin builds an origin that sends requests by path (viaFast,
+// viaProxy or viaAny) or fails the test; it is closed at cleanup, where it
+// also checks that the requests went the way the test asked.
+func newOrigin(t testing.TB, path string, cfg origin.Config, opts origin.Options) *origin.Origin {
 	t.Helper()
 	o, err := origin.New("test-origin", cfg, opts)
 	if err != nil {
 		t.Fatalf("origin.New(%+v) = %v", cfg, err)
 	}
-	t.Cleanup(o.Close)
+	if path == viaProxy {
+		origin.DisableFastPath(o)
+	}
+	t.Cleanup(func() {
+		o.Close()
+		fast, proxy := origin.ClientCounts(o)
+		if path == viaFast && proxy > 0 || path == viaProxy && fast > 0 {
+			t.Errorf("%d requests went by the fast path and %d by the proxy, want all by the %s path", int(fast), int(proxy), path)
+		}
+	})
 	return o
 }
 

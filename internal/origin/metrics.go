@@ -22,10 +22,16 @@ const (
 
 var kindNames = [numKinds]string{"connect", "tls", "timeout", "response", "body", "canceled"}
 
+// Clients, the "client" label of the request counter.
+const (
+	clientFast  = 0
+	clientProxy = 1
+)
+
 // metrics are one origin's resolved metric children: label lookups happen
 // once, in New, not per request.
 type metrics struct {
-	requests  prometheus.Counter
+	requests  [2]prometheus.Counter // by client: fast, proxy
 	responses [6]prometheus.Counter // by status class, index status/100 (0 = out of range)
 	errors    [numKinds]prometheus.Counter
 	latency   prometheus.Observer
@@ -38,8 +44,8 @@ type metrics struct {
 func newMetrics(reg prometheus.Registerer, id string) (*metrics, error) {
 	requests := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Namespace: "edgeward", Subsystem: "origin", Name: "requests_total",
-		Help: "Requests forwarded to the origin.",
-	}, []string{"origin"})
+		Help: "Requests forwarded to the origin, by client: fast (the lean HTTP/1.1 path) or proxy (httputil.ReverseProxy).",
+	}, []string{"origin", "client"})
 	responses := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Namespace: "edgeward", Subsystem: "origin", Name: "responses_total",
 		Help: "Origin responses received, by status class (1xx..5xx).",
@@ -69,7 +75,7 @@ func newMetrics(reg prometheus.Registerer, id string) (*metrics, error) {
 		}
 	}
 	m := &metrics{
-		requests: requests.WithLabelValues(id),
+		requests: [2]prometheus.Counter{requests.WithLabelValues(id, "fast"), requests.WithLabelValues(id, "proxy")},
 		latency:  latency.WithLabelValues(id),
 	}
 	for i := range m.responses {

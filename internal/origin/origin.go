@@ -60,6 +60,9 @@ type Origin struct {
 
 	transport *http.Transport
 	proxy     *httputil.ReverseProxy
+	fast      *fastClient // nil when the origin is never reached over plain HTTP
+	fastOff   bool        // tests only: always use proxy
+	bufs      bufferPool
 	m         *metrics
 }
 
@@ -111,6 +114,7 @@ func New(id string, cfg Config, opts Options) (*Origin, error) {
 			return nil, fmt.Errorf("origin %q: %w", id, err)
 		}
 	}
+	o.bufs = newBufferPool()
 	dialer := &net.Dialer{Timeout: cfg.ConnectTimeout, KeepAlive: 30 * time.Second}
 	o.transport = &http.Transport{
 		Proxy:                  nil, // never an environment proxy
@@ -134,8 +138,11 @@ func New(id string, cfg Config, opts Options) (*Origin, error) {
 		Transport:      o.transport,
 		ModifyResponse: o.modifyResponse,
 		ErrorHandler:   captureError,
-		BufferPool:     newBufferPool(),
+		BufferPool:     o.bufs,
 		ErrorLog:       slog.NewLogLogger(log.Handler(), slog.LevelDebug),
+	}
+	if o.policy != HTTPSOnly && cfg.MaxConns == 0 {
+		o.fast = newFastClient(o, dialer, cfg)
 	}
 	return o, nil
 }
@@ -146,6 +153,9 @@ func (o *Origin) ID() string { return o.id }
 // Close closes idle connections to the origin. In-flight requests finish.
 func (o *Origin) Close() {
 	o.transport.CloseIdleConnections()
+	if o.fast != nil {
+		o.fast.closeIdle()
+	}
 }
 
 // endpoint returns where a request from a viewer that used scheme goes.
@@ -189,8 +199,11 @@ func (c *call) timeout() {
 // Forward implements edge.Origin.
 func (o *Origin) Forward(w http.ResponseWriter, r *edge.Request) error {
 	ep := o.endpoint(viewerScheme(r))
-	o.m.requests.Inc()
-
+	if ep == &o.plain && o.fast != nil && !o.fastOff && fastEligible(r.HTTP) {
+		o.m.requests[clientFast].Inc()
+		return o.fast.forward(w, r, ep)
+	}
+	o.m.requests[clientProxy].Inc()
 	c := &call{o: o, r: r, ep: ep, start: time.Now()}
 	ctx, cancel := context.WithCancel(context.WithValue(r.HTTP.Context(), callKey{}, c))
 	defer cancel()
@@ -276,22 +289,11 @@ func (o *Origin) joinPath(path, rawPath string, escaped func() string) (string, 
 
 // setHeaders sets the headers the edge owns on the origin request h.
 func (o *Origin) setHeaders(h http.Header, r *edge.Request) {
-	xff := r.ForwardedFor
-	if ip := peerIP(r); ip != "" {
-		if xff != "" {
-			xff += ", " + ip
-		} else {
-			xff = ip
-		}
-	}
+	xff, proto, host := forwarded(r)
 	if xff != "" {
 		h["X-Forwarded-For"] = []string{xff}
 	}
-	h["X-Forwarded-Proto"] = []string{viewerScheme(r)}
-	host := r.Host
-	if host == "" {
-		host = r.HTTP.Host
-	}
+	h["X-Forwarded-Proto"] = []string{proto}
 	if host != "" {
 		h["X-Forwarded-Host"] = []string{host}
 	}
@@ -302,6 +304,25 @@ func (o *Origin) setHeaders(h http.Header, r *edge.Request) {
 	for _, ch := range o.custom {
 		h[ch.key] = ch.value
 	}
+}
+
+// forwarded returns the X-Forwarded-For, -Proto and -Host values for r:
+// the trusted chain plus the peer, the viewer's scheme, and the host the
+// viewer addressed.
+func forwarded(r *edge.Request) (xff, proto, host string) {
+	xff = r.ForwardedFor
+	if ip := peerIP(r); ip != "" {
+		if xff != "" {
+			xff += ", " + ip
+		} else {
+			xff = ip
+		}
+	}
+	host = r.Host
+	if host == "" {
+		host = r.HTTP.Host
+	}
+	return xff, viewerScheme(r), host
 }
 
 // peerIP is the address of the TCP peer as X-Forwarded-For writes it.
@@ -328,6 +349,9 @@ func appendVia(h http.Header, via string) {
 // modifyResponse runs when the response header arrived, before it is
 // written to the viewer (hop-by-hop headers are already removed).
 func (o *Origin) modifyResponse(res *http.Response) error {
+	if res.StatusCode < 100 || res.StatusCode > 599 {
+		return errBadStatus // net/http would panic writing it
+	}
 	c := callOf(res.Request.Context())
 	d := time.Since(c.start)
 	c.r.OriginTime = d

@@ -58,16 +58,17 @@ func TestForward_JoinsOriginPathAndKeepsEscapes(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			o := origintest.New(t)
-			e := newEdge(t, newOrigin(t, origin.Config{URL: o.URL + tc.originPath}, origin.Options{}), nil)
-			res, _ := e.get(t, tc.target, nil)
-			if res.StatusCode != http.StatusOK {
-				t.Fatalf("GET %s: status %d, want 200 (%v)", tc.target, res.StatusCode, e.lastErr(t))
-			}
-			if got := o.Last().RequestURI; got != tc.want {
-				t.Errorf("origin got %q for %q under %q, want %q", got, tc.target, tc.originPath, tc.want)
-			}
+			eachPath(t, func(t *testing.T, path string) {
+				o := origintest.New(t)
+				e := newEdge(t, newOrigin(t, path, origin.Config{URL: o.URL + tc.originPath}, origin.Options{}), nil)
+				res, _ := e.get(t, tc.target, nil)
+				if res.StatusCode != http.StatusOK {
+					t.Fatalf("GET %s: status %d, want 200 (%v)", tc.target, res.StatusCode, e.lastErr(t))
+				}
+				if got := o.Last().RequestURI; got != tc.want {
+					t.Errorf("origin got %q for %q under %q, want %q", got, tc.target, tc.originPath, tc.want)
+				}
+			})
 		})
 	}
 }
@@ -112,100 +113,104 @@ func TestForward_SetsHostForwardingHeadersViaAndRequestID(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			o := origintest.New(t)
-			e := newEdge(t, newOrigin(t, origin.Config{URL: o.URL + "/prod"}, tc.opts), tc.adjust)
-			res, _ := e.get(t, "/x", nil)
-			if res.StatusCode != http.StatusOK {
-				t.Fatalf("status %d, want 200", res.StatusCode)
-			}
-			got := o.Last()
-			if got.Host != o.Addr() {
-				t.Errorf("origin Host = %q, want the origin's %q", got.Host, o.Addr())
-			}
-			for k, want := range tc.want {
-				if v := got.Header.Values(k); len(v) != 1 || v[0] != want {
-					t.Errorf("origin %s = %q, want [%q]", k, v, want)
+			eachPath(t, func(t *testing.T, path string) {
+				o := origintest.New(t)
+				e := newEdge(t, newOrigin(t, path, origin.Config{URL: o.URL + "/prod"}, tc.opts), tc.adjust)
+				res, _ := e.get(t, "/x", nil)
+				if res.StatusCode != http.StatusOK {
+					t.Fatalf("status %d, want 200", res.StatusCode)
 				}
-			}
-			via := tc.opts.Via
-			if via == "" {
-				via = origin.DefaultVia
-			}
-			if v := res.Header.Values("Via"); len(v) != 1 || v[0] != via {
-				t.Errorf("response Via = %q, want [%q]", v, via)
-			}
+				got := o.Last()
+				if got.Host != o.Addr() {
+					t.Errorf("origin Host = %q, want the origin's %q", got.Host, o.Addr())
+				}
+				for k, want := range tc.want {
+					if v := got.Header.Values(k); len(v) != 1 || v[0] != want {
+						t.Errorf("origin %s = %q, want [%q]", k, v, want)
+					}
+				}
+				via := tc.opts.Via
+				if via == "" {
+					via = origin.DefaultVia
+				}
+				if v := res.Header.Values("Via"); len(v) != 1 || v[0] != via {
+					t.Errorf("response Via = %q, want [%q]", v, via)
+				}
+			})
 		})
 	}
 }
 
 func TestForward_DropsHopByHopHeadersBothWays(t *testing.T) {
-	t.Parallel()
-	o := origintest.New(t)
-	o.Handle("/prod/x", origintest.Reply{Raw: []byte("HTTP/1.1 200 OK\r\n" +
-		"Connection: X-Origin-Hop\r\nX-Origin-Hop: secret\r\nKeep-Alive: timeout=9\r\n" +
-		"Proxy-Authenticate: Basic\r\nX-Kept: yes\r\nContent-Length: 2\r\n\r\nok")})
-	e := newEdge(t, newOrigin(t, origin.Config{URL: o.URL + "/prod"}, origin.Options{}), nil)
-	res, _ := e.get(t, "/x", http.Header{
-		"Connection":       {"X-Viewer-Hop, keep-alive"},
-		"X-Viewer-Hop":     {"secret"},
-		"Keep-Alive":       {"timeout=5"},
-		"Proxy-Connection": {"keep-alive"},
-		"Te":               {"gzip"},
-		"X-Kept":           {"yes"},
+	eachPath(t, func(t *testing.T, path string) {
+		o := origintest.New(t)
+		o.Handle("/prod/x", origintest.Reply{Raw: []byte("HTTP/1.1 200 OK\r\n" +
+			"Connection: X-Origin-Hop\r\nX-Origin-Hop: secret\r\nKeep-Alive: timeout=9\r\n" +
+			"Proxy-Authenticate: Basic\r\nX-Kept: yes\r\nContent-Length: 2\r\n\r\nok")})
+		e := newEdge(t, newOrigin(t, path, origin.Config{URL: o.URL + "/prod"}, origin.Options{}), nil)
+		res, _ := e.get(t, "/x", http.Header{
+			"Connection":       {"X-Viewer-Hop, keep-alive"},
+			"X-Viewer-Hop":     {"secret"},
+			"Keep-Alive":       {"timeout=5"},
+			"Proxy-Connection": {"keep-alive"},
+			"Te":               {"gzip"},
+			"X-Kept":           {"yes"},
+		})
+		got := o.Last().Header
+		for _, k := range []string{"X-Viewer-Hop", "Keep-Alive", "Proxy-Connection", "Te"} {
+			if v, ok := got[k]; ok {
+				t.Errorf("origin got hop-by-hop %s: %q", k, v)
+			}
+		}
+		if got.Get("X-Kept") != "yes" {
+			t.Errorf("origin X-Kept = %q, want yes", got.Get("X-Kept"))
+		}
+		for _, k := range []string{"X-Origin-Hop", "Keep-Alive", "Proxy-Authenticate"} {
+			if v, ok := res.Header[k]; ok {
+				t.Errorf("viewer got hop-by-hop %s: %q", k, v)
+			}
+		}
+		if res.Header.Get("X-Kept") != "yes" {
+			t.Errorf("viewer X-Kept = %q, want yes", res.Header.Get("X-Kept"))
+		}
 	})
-	got := o.Last().Header
-	for _, k := range []string{"X-Viewer-Hop", "Keep-Alive", "Proxy-Connection", "Te"} {
-		if v, ok := got[k]; ok {
-			t.Errorf("origin got hop-by-hop %s: %q", k, v)
-		}
-	}
-	if got.Get("X-Kept") != "yes" {
-		t.Errorf("origin X-Kept = %q, want yes", got.Get("X-Kept"))
-	}
-	for _, k := range []string{"X-Origin-Hop", "Keep-Alive", "Proxy-Authenticate"} {
-		if v, ok := res.Header[k]; ok {
-			t.Errorf("viewer got hop-by-hop %s: %q", k, v)
-		}
-	}
-	if res.Header.Get("X-Kept") != "yes" {
-		t.Errorf("viewer X-Kept = %q, want yes", res.Header.Get("X-Kept"))
-	}
 }
 
 func TestForward_EdgeHeadersSurviveConnectionNomination(t *testing.T) {
-	t.Parallel()
-	o := origintest.New(t)
-	e := newEdge(t, newOrigin(t, origin.Config{URL: o.URL}, origin.Options{}), nil)
-	e.get(t, "/x", http.Header{"Connection": {"X-Forwarded-For, Via, X-Request-Id, X-Forwarded-Proto"}})
-	got := o.Last().Header
-	for _, k := range []string{"X-Forwarded-For", "Via", "X-Request-Id", "X-Forwarded-Proto"} {
-		if got.Get(k) == "" {
-			t.Errorf("origin %s missing: a viewer's Connection header removed an edge header", k)
+	eachPath(t, func(t *testing.T, path string) {
+		o := origintest.New(t)
+		e := newEdge(t, newOrigin(t, path, origin.Config{URL: o.URL}, origin.Options{}), nil)
+		e.get(t, "/x", http.Header{"Connection": {"X-Forwarded-For, Via, X-Request-Id, X-Forwarded-Proto"}})
+		got := o.Last().Header
+		for _, k := range []string{"X-Forwarded-For", "Via", "X-Request-Id", "X-Forwarded-Proto"} {
+			if got.Get(k) == "" {
+				t.Errorf("origin %s missing: a viewer's Connection header removed an edge header", k)
+			}
 		}
-	}
+	})
 }
 
 func TestForward_CustomHeadersReplaceViewerCopies(t *testing.T) {
-	t.Parallel()
-	o := origintest.New(t)
-	cfg := origin.Config{URL: o.URL, CustomHeaders: map[string]string{"x-origin-verify": "s3cret", "X-Env": "prod"}}
-	e := newEdge(t, newOrigin(t, cfg, origin.Options{}), nil)
-	e.get(t, "/x", http.Header{"X-Origin-Verify": {"forged"}, "X-Env": {"dev", "test"}})
-	got := o.Last().Header
-	want := http.Header{"X-Origin-Verify": {"s3cret"}, "X-Env": {"prod"}}
-	for k := range want {
-		if diff := cmp.Diff(want[k], got[k]); diff != "" {
-			t.Errorf("origin %s (-want +got):\n%s", k, diff)
+	eachPath(t, func(t *testing.T, path string) {
+		o := origintest.New(t)
+		cfg := origin.Config{URL: o.URL, CustomHeaders: map[string]string{"x-origin-verify": "s3cret", "X-Env": "prod"}}
+		e := newEdge(t, newOrigin(t, path, cfg, origin.Options{}), nil)
+		e.get(t, "/x", http.Header{"X-Origin-Verify": {"forged"}, "X-Env": {"dev", "test"}})
+		got := o.Last().Header
+		want := http.Header{"X-Origin-Verify": {"s3cret"}, "X-Env": {"prod"}}
+		for k := range want {
+			if diff := cmp.Diff(want[k], got[k]); diff != "" {
+				t.Errorf("origin %s (-want +got):\n%s", k, diff)
+			}
 		}
-	}
+	})
 }
 
 func TestForward_PassesMethodBodyAndStatus(t *testing.T) {
 	t.Parallel()
 	o := origintest.New(t)
 	o.Handle("/orders", origintest.Reply{Status: http.StatusCreated, Header: http.Header{"Location": {"/orders/7"}}, Body: []byte(`{"id":7}`)})
-	e := newEdge(t, newOrigin(t, origin.Config{URL: o.URL}, origin.Options{}), nil)
+	e := newEdge(t, newOrigin(t, viaAny, origin.Config{URL: o.URL}, origin.Options{}), nil)
 	req, _ := http.NewRequest(http.MethodPost, e.URL+"/orders", strings.NewReader(`{"item":"book"}`))
 	req.Header.Set("Content-Type", "application/json")
 	res, body := do(t, req)
@@ -219,20 +224,21 @@ func TestForward_PassesMethodBodyAndStatus(t *testing.T) {
 }
 
 func TestForward_PassesEncodingsUntouched(t *testing.T) {
-	t.Parallel()
-	o := origintest.New(t)
-	gz := []byte("\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff\x01\x00\x00\xff\xff\x00\x00\x00\x00\x00\x00\x00\x00")
-	o.Handle("/z", origintest.Reply{Header: http.Header{"Content-Encoding": {"gzip"}}, Body: gz})
-	e := newEdge(t, newOrigin(t, origin.Config{URL: o.URL}, origin.Options{}), nil)
-	req, _ := http.NewRequest(http.MethodGet, e.URL+"/z", nil)
-	req.Header.Set("Accept-Encoding", "gzip") // so the test client does not decode
-	res, body := do(t, req)
-	if res.Header.Get("Content-Encoding") != "gzip" || body != string(gz) {
-		t.Errorf("viewer got Content-Encoding %q body %q, want gzip and the origin's bytes", res.Header.Get("Content-Encoding"), body)
-	}
-	if ae := o.Last().Header.Get("Accept-Encoding"); ae != "gzip" {
-		t.Errorf("origin Accept-Encoding = %q, want the viewer's gzip", ae)
-	}
+	eachPath(t, func(t *testing.T, path string) {
+		o := origintest.New(t)
+		gz := []byte("\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff\x01\x00\x00\xff\xff\x00\x00\x00\x00\x00\x00\x00\x00")
+		o.Handle("/z", origintest.Reply{Header: http.Header{"Content-Encoding": {"gzip"}}, Body: gz})
+		e := newEdge(t, newOrigin(t, path, origin.Config{URL: o.URL}, origin.Options{}), nil)
+		req, _ := http.NewRequest(http.MethodGet, e.URL+"/z", nil)
+		req.Header.Set("Accept-Encoding", "gzip") // so the test client does not decode
+		res, body := do(t, req)
+		if res.Header.Get("Content-Encoding") != "gzip" || body != string(gz) {
+			t.Errorf("viewer got Content-Encoding %q body %q, want gzip and the origin's bytes", res.Header.Get("Content-Encoding"), body)
+		}
+		if ae := o.Last().Header.Get("Accept-Encoding"); ae != "gzip" {
+			t.Errorf("origin Accept-Encoding = %q, want the viewer's gzip", ae)
+		}
+	})
 }
 
 func TestForward_ProtocolPolicy(t *testing.T) {
@@ -270,7 +276,7 @@ func TestForward_ProtocolPolicy(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			// Not parallel: the counts of the shared origins are compared.
-			o := newOrigin(t, tc.cfg, origin.Options{})
+			o := newOrigin(t, viaAny, tc.cfg, origin.Options{})
 			e := newEdge(t, o, func(r *edge.Request) { r.Scheme = tc.viewerScheme })
 			before := map[*origintest.Server]int{plain: plain.Count(), secure: secure.Count()}
 			res, _ := e.get(t, "/p", nil)
@@ -298,63 +304,66 @@ func TestForward_ProtocolPolicy(t *testing.T) {
 }
 
 func TestForward_UnreachableOriginIs502WithoutWriting(t *testing.T) {
-	t.Parallel()
-	reg := prometheus.NewRegistry()
-	o := newOrigin(t, origin.Config{URL: "http://" + closedPort(t) + "/prod"}, origin.Options{Registerer: reg})
-	w := &silentWriter{t: t}
-	r := viewerRequest(httptest.NewRequest(http.MethodGet, "/x", nil))
-	e := edgeError(t, o.Forward(w, r), http.StatusBadGateway, "origin unreachable")
-	w.check()
-	if !strings.Contains(e.Error(), "test-origin") {
-		t.Errorf("error %q does not name the origin", e)
-	}
-	if got := metricValue(t, reg, "edgeward_origin_errors_total", map[string]string{"origin": "test-origin", "kind": "connect"}); got != 1 {
-		t.Errorf("errors_total{kind=connect} = %v, want 1", got)
-	}
+	eachPath(t, func(t *testing.T, path string) {
+		reg := prometheus.NewRegistry()
+		o := newOrigin(t, path, origin.Config{URL: "http://" + closedPort(t) + "/prod"}, origin.Options{Registerer: reg})
+		w := &silentWriter{t: t}
+		r := viewerRequest(httptest.NewRequest(http.MethodGet, "/x", nil))
+		e := edgeError(t, o.Forward(w, r), http.StatusBadGateway, "origin unreachable")
+		w.check()
+		if !strings.Contains(e.Error(), "test-origin") {
+			t.Errorf("error %q does not name the origin", e)
+		}
+		if got := metricValue(t, reg, "edgeward_origin_errors_total", map[string]string{"origin": "test-origin", "kind": "connect"}); got != 1 {
+			t.Errorf("errors_total{kind=connect} = %v, want 1", got)
+		}
+	})
 }
 
 func TestForward_BrokenAnswerIs502(t *testing.T) {
-	t.Parallel()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Close() })
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			bufio.NewReader(c).ReadString('\n')
-			io.WriteString(c, "HTTP/1.1 2OO OK\r\n\r\n")
-			c.Close()
+	eachPath(t, func(t *testing.T, path string) {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
 		}
-	}()
-	o := newOrigin(t, origin.Config{URL: "http://" + l.Addr().String()}, origin.Options{})
-	w := &silentWriter{t: t}
-	edgeError(t, o.Forward(w, viewerRequest(httptest.NewRequest(http.MethodGet, "/x", nil))), http.StatusBadGateway, "bad origin response")
-	w.check()
+		t.Cleanup(func() { l.Close() })
+		go func() {
+			for {
+				c, err := l.Accept()
+				if err != nil {
+					return
+				}
+				bufio.NewReader(c).ReadString('\n')
+				io.WriteString(c, "HTTP/1.1 2OO OK\r\n\r\n")
+				c.Close()
+			}
+		}()
+		o := newOrigin(t, path, origin.Config{URL: "http://" + l.Addr().String()}, origin.Options{})
+		w := &silentWriter{t: t}
+		edgeError(t, o.Forward(w, viewerRequest(httptest.NewRequest(http.MethodGet, "/x", nil))), http.StatusBadGateway, "bad origin response")
+		w.check()
+	})
 }
 
 func TestForward_SlowOriginIs504WithoutWriting(t *testing.T) {
-	t.Parallel()
-	reg := prometheus.NewRegistry()
-	o := origintest.New(t)
-	release := make(chan struct{})
-	defer close(release)
-	o.Handle("/slow", origintest.Reply{Wait: release})
-	or := newOrigin(t, origin.Config{URL: o.URL, ResponseTimeout: 50 * time.Millisecond}, origin.Options{Registerer: reg})
-	w := &silentWriter{t: t}
-	r := viewerRequest(httptest.NewRequest(http.MethodGet, "/slow", nil))
-	edgeError(t, or.Forward(w, r), http.StatusGatewayTimeout, "origin timeout")
-	w.check()
-	if r.OriginTime < 50*time.Millisecond {
-		t.Errorf("OriginTime = %v, want >= the 50ms timeout", r.OriginTime)
-	}
-	if got := metricValue(t, reg, "edgeward_origin_errors_total", map[string]string{"kind": "timeout"}); got != 1 {
-		t.Errorf("errors_total{kind=timeout} = %v, want 1", got)
-	}
+	eachPath(t, func(t *testing.T, path string) {
+		reg := prometheus.NewRegistry()
+		o := origintest.New(t)
+		release := make(chan struct{})
+		defer close(release)
+		o.Handle("/slow", origintest.Reply{Wait: release})
+		or := newOrigin(t, path, origin.Config{URL: o.URL, ResponseTimeout: 50 * time.Millisecond}, origin.Options{Registerer: reg})
+		w := &silentWriter{t: t}
+		r := viewerRequest(httptest.NewRequest(http.MethodGet, "/slow", nil))
+		edgeError(t, or.Forward(w, r), http.StatusGatewayTimeout, "origin timeout")
+		w.check()
+		if r.OriginTime < 50*time.Millisecond {
+			t.Errorf("OriginTime = %v, want >= the 50ms timeout", r.OriginTime)
+		}
+		if got := metricValue(t, reg, "edgeward_origin_errors_total", map[string]string{"kind": "timeout"}); got != 1 {
+			t.Errorf("errors_total{kind=timeout} = %v, want 1", got)
+		}
+	})
 }
 
 func TestForward_WaitForBusyPoolIs504(t *testing.T) {
@@ -362,7 +371,7 @@ func TestForward_WaitForBusyPoolIs504(t *testing.T) {
 	o := origintest.New(t)
 	arrived := make(chan struct{})
 	o.Handle("/hold", origintest.Reply{Arrived: arrived, Hang: true})
-	or := newOrigin(t, origin.Config{URL: o.URL, MaxConns: 1, ConnectTimeout: 50 * time.Millisecond}, origin.Options{})
+	or := newOrigin(t, viaAny, origin.Config{URL: o.URL, MaxConns: 1, ConnectTimeout: 50 * time.Millisecond}, origin.Options{})
 	ctx, cancel := context.WithCancel(context.Background())
 	held := make(chan error, 1)
 	go func() {
@@ -384,99 +393,102 @@ func TestForward_WaitForBusyPoolIs504(t *testing.T) {
 }
 
 func TestForward_ViewerGoneIsNotAnOriginError(t *testing.T) {
-	t.Parallel()
-	reg := prometheus.NewRegistry()
-	o := origintest.New(t)
-	arrived := make(chan struct{})
-	o.Handle("/hold", origintest.Reply{Arrived: arrived, Hang: true})
-	or := newOrigin(t, origin.Config{URL: o.URL}, origin.Options{Registerer: reg})
-	ctx, cancel := context.WithCancel(context.Background())
-	errc := make(chan error, 1)
-	w := &silentWriter{t: t}
-	go func() {
-		errc <- or.Forward(w, viewerRequest(httptest.NewRequestWithContext(ctx, http.MethodGet, "/hold", nil)))
-	}()
-	<-arrived
-	cancel()
-	err := <-errc
-	edgeError(t, err, origin.StatusClientClosed, "client closed request")
-	if !errors.Is(err, context.Canceled) {
-		t.Errorf("Forward = %v, want it to wrap context.Canceled", err)
-	}
-	w.check()
-	if got := metricValue(t, reg, "edgeward_origin_errors_total", map[string]string{"kind": "canceled"}); got != 1 {
-		t.Errorf("errors_total{kind=canceled} = %v, want 1", got)
-	}
+	eachPath(t, func(t *testing.T, path string) {
+		reg := prometheus.NewRegistry()
+		o := origintest.New(t)
+		arrived := make(chan struct{})
+		o.Handle("/hold", origintest.Reply{Arrived: arrived, Hang: true})
+		or := newOrigin(t, path, origin.Config{URL: o.URL}, origin.Options{Registerer: reg})
+		ctx, cancel := context.WithCancel(context.Background())
+		errc := make(chan error, 1)
+		w := &silentWriter{t: t}
+		go func() {
+			errc <- or.Forward(w, viewerRequest(httptest.NewRequestWithContext(ctx, http.MethodGet, "/hold", nil)))
+		}()
+		<-arrived
+		cancel()
+		err := <-errc
+		edgeError(t, err, origin.StatusClientClosed, "client closed request")
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("Forward = %v, want it to wrap context.Canceled", err)
+		}
+		w.check()
+		if got := metricValue(t, reg, "edgeward_origin_errors_total", map[string]string{"kind": "canceled"}); got != 1 {
+			t.Errorf("errors_total{kind=canceled} = %v, want 1", got)
+		}
+	})
 }
 
 func TestForward_StreamsChunksAsTheyArrive(t *testing.T) {
 	t.Parallel()
 	for _, ct := range []string{"text/event-stream", "application/octet-stream"} {
 		t.Run(ct, func(t *testing.T) {
-			t.Parallel()
-			o := origintest.New(t)
-			release := make(chan struct{})
-			o.Handle("/stream", origintest.Reply{
-				Header: http.Header{"Content-Type": {ct}},
-				Chunks: []origintest.Chunk{{Data: []byte("data: first\n\n")}, {Wait: release, Data: []byte("data: second\n\n")}},
-			})
-			e := newEdge(t, newOrigin(t, origin.Config{URL: o.URL}, origin.Options{}), nil)
-			res, err := http.Get(e.URL + "/stream")
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer res.Body.Close()
-			first := make(chan string, 1)
-			go func() {
-				buf := make([]byte, len("data: first\n\n"))
-				n, _ := io.ReadFull(res.Body, buf)
-				first <- string(buf[:n])
-			}()
-			select {
-			case got := <-first:
-				if got != "data: first\n\n" {
-					t.Fatalf("first chunk = %q, want %q", got, "data: first\n\n")
+			eachPath(t, func(t *testing.T, path string) {
+				o := origintest.New(t)
+				release := make(chan struct{})
+				o.Handle("/stream", origintest.Reply{
+					Header: http.Header{"Content-Type": {ct}},
+					Chunks: []origintest.Chunk{{Data: []byte("data: first\n\n")}, {Wait: release, Data: []byte("data: second\n\n")}},
+				})
+				e := newEdge(t, newOrigin(t, path, origin.Config{URL: o.URL}, origin.Options{}), nil)
+				res, err := http.Get(e.URL + "/stream")
+				if err != nil {
+					t.Fatal(err)
 				}
-			case <-time.After(guard):
-				t.Fatal("first chunk did not arrive while the origin was still streaming")
-			}
-			close(release)
-			rest, err := io.ReadAll(res.Body)
-			if err != nil || string(rest) != "data: second\n\n" {
-				t.Errorf("rest = %q, %v, want %q", rest, err, "data: second\n\n")
-			}
+				defer res.Body.Close()
+				first := make(chan string, 1)
+				go func() {
+					buf := make([]byte, len("data: first\n\n"))
+					n, _ := io.ReadFull(res.Body, buf)
+					first <- string(buf[:n])
+				}()
+				select {
+				case got := <-first:
+					if got != "data: first\n\n" {
+						t.Fatalf("first chunk = %q, want %q", got, "data: first\n\n")
+					}
+				case <-time.After(guard):
+					t.Fatal("first chunk did not arrive while the origin was still streaming")
+				}
+				close(release)
+				rest, err := io.ReadAll(res.Body)
+				if err != nil || string(rest) != "data: second\n\n" {
+					t.Errorf("rest = %q, %v, want %q", rest, err, "data: second\n\n")
+				}
+			})
 		})
 	}
 }
 
 func TestForward_StalledBodyIsAborted(t *testing.T) {
-	t.Parallel()
-	o := origintest.New(t)
-	never := make(chan struct{})
-	defer close(never)
-	o.Handle("/stall", origintest.Reply{Chunks: []origintest.Chunk{{Data: []byte("part")}, {Wait: never, Data: []byte("never")}}})
-	e := newEdge(t, newOrigin(t, origin.Config{URL: o.URL, ResponseTimeout: 50 * time.Millisecond}, origin.Options{}), nil)
-	client := &http.Client{Timeout: guard}
-	res, err := client.Get(e.URL + "/stall")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, err := io.ReadAll(res.Body)
-	if err == nil || string(b) != "part" {
-		t.Fatalf("body = %q, %v; want %q and an aborted stream", b, err, "part")
-	}
-	var ne net.Error
-	if errors.As(err, &ne) && ne.Timeout() {
-		t.Fatalf("viewer waited for its own timeout (%v): the stalled origin was not cut off", err)
-	}
+	eachPath(t, func(t *testing.T, path string) {
+		o := origintest.New(t)
+		never := make(chan struct{})
+		defer close(never)
+		o.Handle("/stall", origintest.Reply{Chunks: []origintest.Chunk{{Data: []byte("part")}, {Wait: never, Data: []byte("never")}}})
+		e := newEdge(t, newOrigin(t, path, origin.Config{URL: o.URL, ResponseTimeout: 50 * time.Millisecond}, origin.Options{}), nil)
+		client := &http.Client{Timeout: guard}
+		res, err := client.Get(e.URL + "/stall")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, err := io.ReadAll(res.Body)
+		if err == nil || string(b) != "part" {
+			t.Fatalf("body = %q, %v; want %q and an aborted stream", b, err, "part")
+		}
+		var ne net.Error
+		if errors.As(err, &ne) && ne.Timeout() {
+			t.Fatalf("viewer waited for its own timeout (%v): the stalled origin was not cut off", err)
+		}
+	})
 }
 
 func TestForward_WebSocketUpgradePassesThrough(t *testing.T) {
 	t.Parallel()
 	o := origintest.New(t)
 	o.Handle("/prod/ws", origintest.Reply{Handler: http.HandlerFunc(origintest.WebSocketEcho)})
-	e := newEdge(t, newOrigin(t, origin.Config{URL: o.URL + "/prod"}, origin.Options{}), nil)
+	e := newEdge(t, newOrigin(t, viaAny, origin.Config{URL: o.URL + "/prod"}, origin.Options{}), nil)
 	c, err := net.DialTimeout("tcp", e.Listener.Addr().String(), guard)
 	if err != nil {
 		t.Fatal(err)
@@ -508,33 +520,34 @@ func TestForward_WebSocketUpgradePassesThrough(t *testing.T) {
 }
 
 func TestForward_RecordsOriginTimeAndMetrics(t *testing.T) {
-	t.Parallel()
-	reg := prometheus.NewRegistry()
-	o := origintest.New(t)
-	o.Handle("/missing", origintest.Reply{Status: http.StatusNotFound})
-	or := newOrigin(t, origin.Config{URL: o.URL}, origin.Options{Registerer: reg})
-	// A second origin on the same registry must not clash.
-	newOrigin(t, origin.Config{URL: o.URL}, origin.Options{Registerer: reg})
-	e := newEdge(t, or, nil)
-	e.get(t, "/ok", nil)
-	if seen := <-e.done; seen.OriginTime <= 0 {
-		t.Errorf("OriginTime = %v, want > 0", seen.OriginTime)
-	}
-	e.get(t, "/missing", nil)
-	<-e.done
-	e.noErr(t)
-	for _, c := range []struct {
-		name   string
-		labels map[string]string
-		want   float64
-	}{
-		{"edgeward_origin_requests_total", map[string]string{"origin": "test-origin"}, 2},
-		{"edgeward_origin_responses_total", map[string]string{"class": "2xx"}, 1},
-		{"edgeward_origin_responses_total", map[string]string{"class": "4xx"}, 1},
-		{"edgeward_origin_response_seconds", map[string]string{"origin": "test-origin"}, 2},
-	} {
-		if got := metricValue(t, reg, c.name, c.labels); got != c.want {
-			t.Errorf("%s%v = %v, want %v", c.name, c.labels, got, c.want)
+	eachPath(t, func(t *testing.T, path string) {
+		reg := prometheus.NewRegistry()
+		o := origintest.New(t)
+		o.Handle("/missing", origintest.Reply{Status: http.StatusNotFound})
+		or := newOrigin(t, path, origin.Config{URL: o.URL}, origin.Options{Registerer: reg})
+		// A second origin on the same registry must not clash.
+		newOrigin(t, path, origin.Config{URL: o.URL}, origin.Options{Registerer: reg})
+		e := newEdge(t, or, nil)
+		e.get(t, "/ok", nil)
+		if seen := <-e.done; seen.OriginTime <= 0 {
+			t.Errorf("OriginTime = %v, want > 0", seen.OriginTime)
 		}
-	}
+		e.get(t, "/missing", nil)
+		<-e.done
+		e.noErr(t)
+		for _, c := range []struct {
+			name   string
+			labels map[string]string
+			want   float64
+		}{
+			{"edgeward_origin_requests_total", map[string]string{"origin": "test-origin", "client": path}, 2},
+			{"edgeward_origin_responses_total", map[string]string{"class": "2xx"}, 1},
+			{"edgeward_origin_responses_total", map[string]string{"class": "4xx"}, 1},
+			{"edgeward_origin_response_seconds", map[string]string{"origin": "test-origin"}, 2},
+		} {
+			if got := metricValue(t, reg, c.name, c.labels); got != c.want {
+				t.Errorf("%s%v = %v, want %v", c.name, c.labels, got, c.want)
+			}
+		}
+	})
 }

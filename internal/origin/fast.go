@@ -1,0 +1,554 @@
+package origin
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net"
+	"net/http"
+	"net/textproto"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/net/http/httpguts"
+
+	"github.com/edgeward/edgeward/internal/edge"
+)
+
+// The fast path: a lean HTTP/1.1 client for plain-HTTP origins.
+//
+// On this class of machine the stock http.Transport spends most of a small
+// request in goroutine hand-offs (a read loop and a write loop per
+// connection) and the syscalls they cause, which caps a Go proxy far below
+// nginx. For the common API request, GET or HEAD without a body or upgrade,
+// the fast path writes the request head straight from the handler's
+// goroutine onto a pooled keep-alive connection and parses the answer with
+// http.ReadResponse on the same goroutine. Everything else (bodies, other
+// methods, upgrades, TE: trailers, HTTPS, max_conns) goes through
+// httputil.ReverseProxy. Both paths apply the same header rules, timeouts,
+// error mapping and metrics; the tests run against both.
+
+// ioBufferSize is the size of a pooled connection's read and write buffers.
+const ioBufferSize = 16 << 10
+
+// fastClient is the fast path's connection pool for one origin.
+type fastClient struct {
+	o           *Origin
+	dialer      *net.Dialer
+	maxIdle     int
+	idleTimeout time.Duration
+
+	mu   sync.Mutex
+	idle []*fconn // oldest first; the newest is reused first
+}
+
+func newFastClient(o *Origin, d *net.Dialer, cfg Config) *fastClient {
+	return &fastClient{o: o, dialer: d, maxIdle: cfg.MaxIdleConns, idleTimeout: cfg.IdleTimeout}
+}
+
+// fconn is a pooled connection. It is the io.Reader under br, so that every
+// read from the origin is bounded: the response header by one deadline
+// (response_timeout) and a byte budget, each body read by response_timeout.
+type fconn struct {
+	c       net.Conn
+	br      *bufio.Reader
+	bw      *bufio.Writer
+	timeout time.Duration
+	// budget is what may still be read for the response header; < 0
+	// once the header was read.
+	budget int
+	reused bool
+	idleAt time.Time
+	// aborted is set when the viewer went away (see abort).
+	aborted atomic.Bool
+}
+
+var errHeaderTooLarge = fmt.Errorf("origin response header larger than %d bytes", maxResponseHeaderBytes)
+
+func (fc *fconn) Read(p []byte) (int, error) {
+	if fc.budget >= 0 {
+		if fc.budget == 0 {
+			return 0, errHeaderTooLarge
+		}
+		if len(p) > fc.budget {
+			p = p[:fc.budget]
+		}
+		n, err := fc.c.Read(p)
+		fc.budget -= n
+		return n, err
+	}
+	if err := fc.arm(); err != nil {
+		return 0, err
+	}
+	return fc.c.Read(p)
+}
+
+// arm gives the next read response_timeout. An abort may race with it:
+// abort sets the flag before it poisons the deadline, and arm checks the
+// flag after it set the deadline, so one of them wins either way.
+func (fc *fconn) arm() error {
+	if err := fc.c.SetReadDeadline(time.Now().Add(fc.timeout)); err != nil {
+		return err
+	}
+	if fc.aborted.Load() {
+		return context.Canceled
+	}
+	return nil
+}
+
+// fastEligible reports whether r can take the fast path: GET or HEAD, no
+// body, no upgrade or Expect, and only valid header fields (anything else
+// gets the stock path, and its errors).
+func fastEligible(r *http.Request) bool {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead || r.ContentLength != 0 || r.TransferEncoding != nil {
+		return false
+	}
+	for k, vv := range r.Header {
+		switch k {
+		case "Upgrade", "Expect", "Transfer-Encoding":
+			return false
+		}
+		if !httpguts.ValidHeaderFieldName(k) {
+			return false
+		}
+		for _, v := range vv {
+			if !httpguts.ValidHeaderFieldValue(v) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// get returns a pooled connection, or dials a new one.
+func (f *fastClient) get(ctx context.Context, fresh bool) (*fconn, error) {
+	if !fresh {
+		if fc := f.pop(); fc != nil {
+			return fc, nil
+		}
+	}
+	c, err := f.dialer.DialContext(ctx, "tcp", f.o.plain.addr)
+	if err != nil {
+		return nil, err
+	}
+	fc := &fconn{c: c, timeout: f.o.responseTimeout}
+	fc.br = bufio.NewReaderSize(fc, ioBufferSize)
+	fc.bw = bufio.NewWriterSize(c, ioBufferSize)
+	return fc, nil
+}
+
+// pop takes the newest idle connection; connections idle for longer than
+// idle_timeout are closed instead.
+func (f *fastClient) pop() *fconn {
+	now := time.Now()
+	f.mu.Lock()
+	n := len(f.idle)
+	if n == 0 {
+		f.mu.Unlock()
+		return nil
+	}
+	fc := f.idle[n-1]
+	f.idle[n-1] = nil
+	f.idle = f.idle[:n-1]
+	if now.Sub(fc.idleAt) < f.idleTimeout {
+		f.mu.Unlock()
+		if !fc.idleOK() {
+			fc.c.Close()
+			return f.pop()
+		}
+		fc.reused = true
+		return fc
+	}
+	// The newest is stale, so are all older ones.
+	stale := f.idle
+	f.idle = nil
+	f.mu.Unlock()
+	fc.c.Close()
+	for _, s := range stale {
+		s.c.Close()
+	}
+	return nil
+}
+
+// put returns a connection whose response was read to the end. Bytes
+// after the response mean the origin and the edge disagree on framing: the
+// connection is closed, never reused.
+func (f *fastClient) put(fc *fconn) {
+	if fc.br.Buffered() > 0 {
+		fc.c.Close()
+		return
+	}
+	fc.idleAt = time.Now()
+	f.mu.Lock()
+	// Evict from the old end what has been idle too long.
+	i := 0
+	for i < len(f.idle) && fc.idleAt.Sub(f.idle[i].idleAt) >= f.idleTimeout {
+		i++
+	}
+	var stale []*fconn
+	if i > 0 {
+		stale = append(stale, f.idle[:i]...)
+		f.idle = append(f.idle[:0], f.idle[i:]...)
+	}
+	if len(f.idle) < f.maxIdle {
+		f.idle = append(f.idle, fc)
+		fc = nil
+	}
+	f.mu.Unlock()
+	for _, s := range stale {
+		s.c.Close()
+	}
+	if fc != nil {
+		fc.c.Close()
+	}
+}
+
+// closeIdle closes every idle connection.
+func (f *fastClient) closeIdle() {
+	f.mu.Lock()
+	idle := f.idle
+	f.idle = nil
+	f.mu.Unlock()
+	for _, fc := range idle {
+		fc.c.Close()
+	}
+}
+
+// nothingRead wraps an error that happened before any byte of the answer
+// arrived: on a reused connection the origin most likely closed it while it
+// was idle, and a GET or HEAD may be sent again on a new one.
+type nothingRead struct{ err error }
+
+func (e nothingRead) Error() string { return e.err.Error() }
+func (e nothingRead) Unwrap() error { return e.err }
+
+// forward is Forward's fast path.
+func (f *fastClient) forward(w http.ResponseWriter, r *edge.Request, ep *endpoint) error {
+	o := f.o
+	start := time.Now()
+	ctx := r.HTTP.Context()
+	var (
+		fc       *fconn
+		res      *http.Response
+		err      error
+		canceled = func() bool { return false }
+	)
+	for attempt := 0; ; attempt++ {
+		if fc, err = f.get(ctx, attempt > 0); err == nil {
+			canceled = context.AfterFunc(ctx, fc.abort)
+			if res, err = f.roundTrip(w, fc, r, ep); err == nil {
+				break
+			}
+			canceled()
+			fc.c.Close()
+		}
+		var nr nothingRead
+		if attempt == 0 && fc != nil && fc.reused && errors.As(err, &nr) && ctx.Err() == nil {
+			continue
+		}
+		r.OriginTime = time.Since(start)
+		k, e := o.classify(err, ctx, false)
+		o.m.errors[k].Inc()
+		return e
+	}
+
+	d := time.Since(start)
+	r.OriginTime = d
+	o.m.latency.Observe(d.Seconds())
+	o.m.response(res.StatusCode)
+	removeHopByHop(res.Header)
+	appendVia(res.Header, o.via)
+	h := w.Header()
+	for k, vv := range res.Header {
+		if prev, ok := h[k]; ok {
+			h[k] = append(prev, vv...)
+		} else {
+			h[k] = vv
+		}
+	}
+	announced := len(res.Trailer)
+	if announced > 0 {
+		keys := make([]string, 0, announced)
+		for k := range res.Trailer {
+			keys = append(keys, k)
+		}
+		h.Add("Trailer", strings.Join(keys, ", "))
+	}
+	w.WriteHeader(res.StatusCode)
+
+	err = o.copyBody(w, res, fc)
+	stopped := canceled() // false: the viewer went away meanwhile and the deadline was poisoned
+	if err != nil || res.Close || !stopped {
+		fc.c.Close()
+		res.Body.Close()
+		if err != nil {
+			o.m.errors[o.fastAbortKind(ctx, err)].Inc()
+			if ctx.Value(http.ServerContextKey) != nil {
+				panic(http.ErrAbortHandler)
+			}
+			return nil
+		}
+	} else {
+		res.Body.Close() // at EOF already: fills res.Trailer
+		f.put(fc)
+	}
+	if len(res.Trailer) > 0 {
+		_ = http.NewResponseController(w).Flush()
+		if len(res.Trailer) == announced {
+			for k, vv := range res.Trailer {
+				h[k] = append(h[k], vv...)
+			}
+		} else {
+			for k, vv := range res.Trailer {
+				h[http.TrailerPrefix+k] = append(h[http.TrailerPrefix+k], vv...)
+			}
+		}
+	}
+	return nil
+}
+
+// abort makes the connection's pending and future I/O fail at once: the
+// viewer went away.
+func (fc *fconn) abort() {
+	fc.aborted.Store(true)
+	_ = fc.c.SetDeadline(time.Unix(1, 0))
+}
+
+// roundTrip writes the request head and reads the final response header.
+// 1xx informational answers are relayed to the viewer, at most max1xx of
+// them, as httputil.ReverseProxy over net/http does.
+func (f *fastClient) roundTrip(w http.ResponseWriter, fc *fconn, r *edge.Request, ep *endpoint) (*http.Response, error) {
+	fc.budget = maxResponseHeaderBytes
+	if err := fc.arm(); err != nil { // one deadline for the whole header
+		return nil, err
+	}
+	f.o.writeHead(fc.bw, r, ep)
+	if err := fc.bw.Flush(); err != nil {
+		return nil, nothingRead{err}
+	}
+	if _, err := fc.br.Peek(1); err != nil {
+		if errors.Is(err, io.EOF) {
+			err = io.ErrUnexpectedEOF
+		}
+		return nil, nothingRead{err}
+	}
+	informational := 0
+	for {
+		res, err := http.ReadResponse(fc.br, r.HTTP)
+		if err != nil {
+			return nil, err
+		}
+		switch {
+		case res.StatusCode < 100 || res.StatusCode > 599:
+			return nil, errBadStatus
+		case res.StatusCode == http.StatusSwitchingProtocols:
+			return nil, errors.New("origin switched protocols without an upgrade request")
+		case res.StatusCode < 200:
+			if informational++; informational > max1xx {
+				return nil, errTooMany1xx
+			}
+			h := w.Header()
+			for k, vv := range res.Header {
+				h[k] = vv
+			}
+			w.WriteHeader(res.StatusCode)
+			clear(h)
+			continue
+		}
+		fc.budget = -1
+		return res, nil
+	}
+}
+
+// copyBody streams the response body to the viewer, flushing at once when
+// the body is a stream (unknown length, or server-sent events).
+func (o *Origin) copyBody(w http.ResponseWriter, res *http.Response, fc *fconn) error {
+	if res.Body == http.NoBody {
+		return nil
+	}
+	stream := res.ContentLength < 0
+	if !stream {
+		if ct := res.Header["Content-Type"]; len(ct) > 0 && strings.HasPrefix(ct[0], "text/event-stream") {
+			base, _, _ := mime.ParseMediaType(ct[0])
+			stream = base == "text/event-stream"
+		}
+	}
+	var rc *http.ResponseController
+	if stream {
+		rc = http.NewResponseController(w)
+	}
+	buf := o.bufs.Get()
+	defer o.bufs.Put(buf)
+	for {
+		n, err := res.Body.Read(buf)
+		if n > 0 {
+			if _, werr := w.Write(buf[:n]); werr != nil {
+				return werr
+			}
+			if rc != nil {
+				_ = rc.Flush()
+			}
+		}
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// fastAbortKind is the error kind of a fast-path response that broke off.
+func (o *Origin) fastAbortKind(viewer context.Context, err error) kind {
+	switch {
+	case viewer.Err() != nil:
+		return kindCanceled
+	case isTimeout(err):
+		return kindTimeout
+	}
+	return kindBody
+}
+
+// writeHead writes the origin request's line and header: the same header
+// rules as rewrite and setHeaders, written directly.
+func (o *Origin) writeHead(bw *bufio.Writer, r *edge.Request, ep *endpoint) {
+	in := r.HTTP
+	bw.WriteString(in.Method)
+	bw.WriteByte(' ')
+	bw.WriteString(o.rawPrefix)
+	p := in.URL.EscapedPath()
+	if p == "" || p[0] != '/' {
+		bw.WriteByte('/')
+	}
+	bw.WriteString(p)
+	if in.URL.RawQuery != "" || in.URL.ForceQuery {
+		bw.WriteByte('?')
+		bw.WriteString(in.URL.RawQuery)
+	}
+	bw.WriteString(" HTTP/1.1\r\nHost: ")
+	bw.WriteString(ep.host)
+	bw.WriteString("\r\n")
+
+	h := in.Header
+	var nominated []string
+	for _, v := range h["Connection"] {
+		for f := range strings.SplitSeq(v, ",") {
+			if f = strings.TrimSpace(f); f != "" {
+				nominated = append(nominated, http.CanonicalHeaderKey(f))
+			}
+		}
+	}
+	var via []string
+	for k, vv := range h {
+		switch {
+		case hopByHop(k) || o.edgeSets(k) || k == "Content-Length":
+			continue
+		case k == "Via":
+			via = vv
+			continue
+		case len(nominated) > 0 && containsFold(nominated, k):
+			continue
+		case k == "User-Agent":
+			// As net/http writes it: the first value, if not empty.
+			if len(vv) > 0 && vv[0] != "" {
+				writeField(bw, k, vv[0])
+			}
+			continue
+		}
+		for _, v := range vv {
+			writeField(bw, k, v)
+		}
+	}
+	// As httputil.ReverseProxy: tell the origin we pass trailers on if
+	// the viewer said it accepts them.
+	if httpguts.HeaderValuesContainsToken(h["Te"], "trailers") {
+		writeField(bw, "Te", "trailers")
+	}
+	xff, proto, host := forwarded(r)
+	if xff != "" {
+		writeField(bw, "X-Forwarded-For", xff)
+	}
+	writeField(bw, "X-Forwarded-Proto", proto)
+	if host != "" {
+		writeField(bw, "X-Forwarded-Host", host)
+	}
+	if len(via) > 0 {
+		writeField(bw, "Via", strings.Join(via, ", ")+", "+o.via)
+	} else {
+		writeField(bw, "Via", o.via)
+	}
+	if r.ID != "" {
+		writeField(bw, "X-Request-Id", r.ID)
+	}
+	for _, ch := range o.custom {
+		writeField(bw, ch.key, ch.value[0])
+	}
+	bw.WriteString("\r\n")
+}
+
+// writeField writes one header field; the value is trimmed of surrounding
+// blanks as net/http writes it.
+func writeField(bw *bufio.Writer, k, v string) {
+	bw.WriteString(k)
+	bw.WriteString(": ")
+	bw.WriteString(textproto.TrimString(v))
+	bw.WriteString("\r\n")
+}
+
+func containsFold(list []string, k string) bool {
+	for _, s := range list {
+		if strings.EqualFold(s, k) {
+			return true
+		}
+	}
+	return false
+}
+
+// hopByHop reports the headers httputil.ReverseProxy always removes
+// (RFC 9110 section 7.6.1, and the older RFC 2616 list).
+func hopByHop(k string) bool {
+	switch k {
+	case "Connection", "Proxy-Connection", "Keep-Alive", "Proxy-Authenticate",
+		"Proxy-Authorization", "Te", "Trailer", "Transfer-Encoding", "Upgrade":
+		return true
+	}
+	return false
+}
+
+// edgeSets reports the inbound headers replaced on the origin request: the
+// forwarding headers, the request id and the custom headers. (Via is
+// appended to, not replaced.)
+func (o *Origin) edgeSets(k string) bool {
+	switch k {
+	case "Forwarded", "X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Proto", "X-Request-Id", "Host":
+		return true
+	}
+	for _, ch := range o.custom {
+		if ch.key == k {
+			return true
+		}
+	}
+	return false
+}
+
+// removeHopByHop removes hop-by-hop headers from a response header, as
+// httputil.ReverseProxy does.
+func removeHopByHop(h http.Header) {
+	for _, v := range h["Connection"] {
+		for f := range strings.SplitSeq(v, ",") {
+			if f = strings.TrimSpace(f); f != "" {
+				h.Del(f)
+			}
+		}
+	}
+	for k := range h {
+		if hopByHop(k) {
+			delete(h, k)
+		}
+	}
+}
