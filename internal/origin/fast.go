@@ -32,6 +32,14 @@ import (
 // methods, upgrades, TE: trailers, HTTPS, max_conns) goes through
 // httputil.ReverseProxy. Both paths apply the same header rules, timeouts,
 // error mapping and metrics; the tests run against both.
+//
+// Measured on the 2-core benchmark machine, wrk -t2 -c64 through a Go
+// handler calling Forward in front of nginx (43-byte answer): ReverseProxy
+// 10.4k-11.9k req/s at 99-115 us of proxy CPU per request, the fast path
+// 15.0k-15.4k req/s at 68-71 us, 19 allocations instead of 77 (see
+// load_test.go and BenchmarkForward). What remains is mostly the kernel and
+// the runtime: per request two writes, about three reads and one context
+// switch, where nginx's event loop needs fewer wake-ups.
 
 // ioBufferSize is the size of a pooled connection's read and write buffers.
 const ioBufferSize = 16 << 10
