@@ -28,7 +28,8 @@
 // as httputil.ReverseProxy does.
 //
 // Requests go through httputil.ReverseProxy with Rewrite and a tuned
-// http.Transport. Plain-HTTP origins also have a lean HTTP/1.1 path for
-// requests without a body or upgrade (see fast.go), chosen automatically;
-// both paths apply the same header rules.
+// http.Transport. Requests to a plain-HTTP origin that are GET or HEAD
+// without a body take a lean HTTP/1.1 path instead (see fast.go), chosen
+// automatically; both paths apply the same header rules, timeouts and error
+// mapping, and the tests run against both.
 package origin

@@ -29,7 +29,7 @@ import (
 // the fast path writes the request head straight from the handler's
 // goroutine onto a pooled keep-alive connection and parses the answer with
 // http.ReadResponse on the same goroutine. Everything else (bodies, other
-// methods, upgrades, TE: trailers, HTTPS, max_conns) goes through
+// methods, upgrades, Expect, HTTPS, max_conns) goes through
 // httputil.ReverseProxy. Both paths apply the same header rules, timeouts,
 // error mapping and metrics; the tests run against both.
 //
@@ -144,7 +144,7 @@ func (f *fastClient) get(ctx context.Context, fresh bool) (*fconn, error) {
 	if err != nil {
 		return nil, err
 	}
-	fc := &fconn{c: c, timeout: f.o.responseTimeout}
+	fc := &fconn{c: c, timeout: f.o.responseTimeout, budget: -1}
 	fc.br = bufio.NewReaderSize(fc, ioBufferSize)
 	fc.bw = bufio.NewWriterSize(c, ioBufferSize)
 	return fc, nil

@@ -196,7 +196,12 @@ func (c *call) timeout() {
 	c.cancel()
 }
 
-// Forward implements edge.Origin.
+// Forward implements edge.Origin: it sends r to the origin and streams the
+// answer to w. It returns an *edge.Error, having written nothing, when the
+// origin could not be reached (502), answered badly (502) or too slowly
+// (504), or when the viewer went away first (StatusClientClosed, wrapping
+// context.Canceled). A failure after the header was written aborts with
+// panic(http.ErrAbortHandler).
 func (o *Origin) Forward(w http.ResponseWriter, r *edge.Request) error {
 	ep := o.endpoint(viewerScheme(r))
 	if ep == &o.plain && o.fast != nil && !o.fastOff && fastEligible(r.HTTP) {
