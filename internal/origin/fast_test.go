@@ -1,8 +1,6 @@
 package origin_test
 
 import (
-	"bufio"
-	"net"
 	"net/http"
 	"net/http/httptrace"
 	"net/textproto"
@@ -69,43 +67,16 @@ func TestForward_ChoosesTheFastPathOnlyForBodilessGetAndHead(t *testing.T) {
 	}
 }
 
-// closingOrigin answers one request per connection without saying it
-// closes (no Connection: close), then closes: a keep-alive connection the
-// origin dropped while it sat idle in the pool. It counts connections.
-func closingOrigin(t *testing.T, conns *atomic.Int32) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Close() })
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			conns.Add(1)
-			go func() {
-				defer c.Close()
-				tp := textproto.NewReader(bufio.NewReader(c))
-				if _, err := tp.ReadLine(); err != nil {
-					return
-				}
-				if _, err := tp.ReadMIMEHeader(); err != nil {
-					return
-				}
-				c.Write([]byte("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"))
-			}()
-		}
-	}()
-	return "http://" + l.Addr().String()
-}
-
 func TestForward_RetriesGetWhenTheOriginClosedAnIdleConnection(t *testing.T) {
 	eachPath(t, func(t *testing.T, path string) {
+		// Each answer closes its connection without saying so (no
+		// Connection: close): a keep-alive connection the origin dropped
+		// while it sat idle in the pool.
 		var conns atomic.Int32
-		o := newOrigin(t, path, origin.Config{URL: closingOrigin(t, &conns)}, origin.Options{})
+		var answer atomic.Pointer[[]byte]
+		ok := []byte("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+		answer.Store(&ok)
+		o := newOrigin(t, path, origin.Config{URL: rawOrigin(t, &answer, &conns)}, origin.Options{})
 		e := newEdge(t, o, nil)
 		for i := range 3 {
 			if res, body := e.get(t, "/x", nil); res.StatusCode != 200 || body != "ok" {

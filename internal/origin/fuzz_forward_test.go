@@ -15,8 +15,8 @@ import (
 )
 
 // rawOrigin answers every request with the bytes in *answer and closes the
-// connection.
-func rawOrigin(tb testing.TB, answer *atomic.Pointer[[]byte]) string {
+// connection; it counts connections in conns, if not nil.
+func rawOrigin(tb testing.TB, answer *atomic.Pointer[[]byte], conns *atomic.Int32) string {
 	tb.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -28,6 +28,9 @@ func rawOrigin(tb testing.TB, answer *atomic.Pointer[[]byte]) string {
 			c, err := l.Accept()
 			if err != nil {
 				return
+			}
+			if conns != nil {
+				conns.Add(1)
 			}
 			go func() {
 				defer c.Close()
@@ -86,7 +89,7 @@ func FuzzForwardResponse(f *testing.F) {
 	var answer atomic.Pointer[[]byte]
 	empty := []byte{}
 	answer.Store(&empty)
-	url := rawOrigin(f, &answer)
+	url := rawOrigin(f, &answer, nil)
 	cfg := origin.Config{URL: url, ResponseTimeout: 2 * time.Second}
 	fast, err := origin.New("fast", cfg, origin.Options{})
 	if err != nil {
