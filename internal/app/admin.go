@@ -1,0 +1,53 @@
+package app
+
+import (
+	"net/http"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	dto "github.com/prometheus/client_model/go"
+)
+
+// adminHandler serves the admin listener: health, readiness, metrics,
+// invalidations and the decision explain endpoint.
+func (e *Edge) adminHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.Write([]byte("ok\n"))
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		if !e.ready.Load() || e.snap.Load() == nil {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			w.Write([]byte("not ready\n"))
+			return
+		}
+		w.Write([]byte("ready\n"))
+	})
+	mux.Handle("GET /metrics", promhttp.HandlerFor(e.gatherer(), promhttp.HandlerOpts{}))
+	inv := e.store.InvalidationHandler()
+	mux.Handle("/invalidations", inv)
+	mux.Handle("/invalidations/", inv)
+	mux.HandleFunc("POST /v1/decisions/explain", func(w http.ResponseWriter, r *http.Request) {
+		h := e.snap.Load().explain()
+		if h == nil {
+			http.Error(w, `{"error":"no decision service in this edge"}`, http.StatusNotFound)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+	return mux
+}
+
+// gatherer merges the process-wide registry with the current snapshot's, so
+// that a reload replaces the snapshot's collectors without re-registering.
+func (e *Edge) gatherer() prometheus.Gatherer {
+	return prometheus.GathererFunc(func() ([]*dto.MetricFamily, error) {
+		gs := prometheus.Gatherers{e.reg}
+		if s := e.snap.Load(); s != nil {
+			gs = append(gs, s.reg)
+		}
+		return gs.Gather()
+	})
+}

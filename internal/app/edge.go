@@ -1,0 +1,189 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/edgeward/edgeward/internal/accesslog"
+	"github.com/edgeward/edgeward/internal/config"
+	"github.com/edgeward/edgeward/internal/edge"
+	"github.com/edgeward/edgeward/internal/httpcache"
+)
+
+// Options are what a command gives the app beyond the configuration file.
+type Options struct {
+	// Logger is the process log (stderr JSON by default).
+	Logger *slog.Logger
+	// Lookup resolves ${ENV} references on reload (os.LookupEnv if nil).
+	Lookup config.LookupEnv
+}
+
+// Edge is a running edge: listeners, admin, and the current snapshot.
+type Edge struct {
+	path   string
+	opts   Options
+	log    *slog.Logger
+	cfg    atomic.Pointer[config.Edge]
+	snap   atomic.Pointer[snapshot]
+	reg    *prometheus.Registry
+	store  *httpcache.Store
+	access *accesslog.Log
+	server *edge.Server
+	admin  *http.Server
+	reload sync.Mutex
+
+	adminLn net.Listener
+	ready   atomic.Bool
+}
+
+// NewEdge builds an edge from a validated file read from path (kept for
+// reloads). It binds no listener yet.
+func NewEdge(ctx context.Context, path string, f *config.Edge, opts Options) (*Edge, error) {
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	e := &Edge{path: path, opts: opts, log: log, reg: prometheus.NewRegistry()}
+	e.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+
+	var err error
+	if e.store, err = httpcache.NewStore(f.Cache, httpcache.Options{Logger: log, Registerer: e.reg}); err != nil {
+		return nil, fmt.Errorf("cache: %w", err)
+	}
+	if f.Logging.AccessLog.Path != accesslog.PathOff {
+		if e.access, err = accesslog.New(f.Logging.AccessLog, accesslog.Options{Registerer: e.reg}); err != nil {
+			return nil, fmt.Errorf("access log: %w", err)
+		}
+	}
+	s, err := build(ctx, f, e.store, log)
+	if err != nil {
+		return nil, err
+	}
+	eo := edge.Options{Logger: log, Registerer: e.reg, OwnedHeaders: s.owned}
+	if e.access != nil {
+		eo.AccessLog = e.access
+	}
+	if e.server, err = edge.New(f.Config, s.behaviors, eo); err != nil {
+		s.close()
+		return nil, err
+	}
+	e.cfg.Store(f)
+	e.snap.Store(s)
+	return e, nil
+}
+
+// Run serves until ctx is done, then shuts down gracefully: the edge
+// drains in-flight requests for up to its shutdown grace.
+func (e *Edge) Run(ctx context.Context) error {
+	f := e.cfg.Load()
+	ln, err := net.Listen("tcp", f.Listen)
+	if err != nil {
+		return fmt.Errorf("listen %s: %w", f.Listen, err)
+	}
+	return e.Serve(ctx, ln)
+}
+
+// Serve is Run on a listener the caller bound (tests bind port 0).
+func (e *Edge) Serve(ctx context.Context, ln net.Listener) error {
+	f := e.cfg.Load()
+	if f.Admin != "off" && e.adminLn == nil {
+		aln, err := net.Listen("tcp", f.Admin)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("admin listen %s: %w", f.Admin, err)
+		}
+		e.adminLn = aln
+	}
+	errc := make(chan error, 2)
+	if e.adminLn != nil {
+		e.admin = &http.Server{Handler: e.adminHandler(), ReadHeaderTimeout: 10 * time.Second}
+		go func() {
+			if err := e.admin.Serve(e.adminLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				errc <- fmt.Errorf("admin: %w", err)
+			}
+		}()
+	}
+	e.ready.Store(true)
+	e.log.Info("edge listening", "addr", ln.Addr().String(), "admin", f.Admin)
+	go func() { errc <- e.server.Serve(ctx, ln) }()
+
+	var runErr error
+	select {
+	case runErr = <-errc:
+	case <-ctx.Done():
+		runErr = <-errc // the edge drains and returns
+	}
+	e.ready.Store(false)
+	if e.admin != nil {
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		_ = e.admin.Shutdown(sctx)
+		cancel()
+	}
+	if s := e.snap.Load(); s != nil {
+		s.close()
+	}
+	if e.access != nil {
+		e.access.Close()
+	}
+	return runErr
+}
+
+// AdminAddr is the admin listener's address once Serve has started it.
+func (e *Edge) AdminAddr() string {
+	if e.adminLn == nil {
+		return ""
+	}
+	return e.adminLn.Addr().String()
+}
+
+// ListenAdmin binds the admin listener ahead of Serve (tests use port 0).
+func (e *Edge) ListenAdmin(addr string) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	e.adminLn = ln
+	return nil
+}
+
+// Reload reads the file again and swaps in a new snapshot. A file that
+// does not load or build leaves the running configuration untouched; the
+// error says why.
+func (e *Edge) Reload(ctx context.Context) error {
+	e.reload.Lock()
+	defer e.reload.Unlock()
+	f, err := config.LoadEdge(e.path, e.opts.Lookup)
+	if err != nil {
+		return err
+	}
+	old := e.cfg.Load()
+	if f.Listen != old.Listen || f.Admin != old.Admin {
+		e.log.Warn("listen and admin addresses change only on restart", "listen", old.Listen, "admin", old.Admin)
+	}
+	s, err := build(ctx, f, e.store, e.log)
+	if err != nil {
+		return err
+	}
+	if err := e.server.Update(s.behaviors, s.owned); err != nil {
+		s.close()
+		return err
+	}
+	e.cfg.Store(f)
+	prev := e.snap.Swap(s)
+	// Requests already inside the old snapshot finish with it; its idle
+	// connections and refreshers are released after the longest request
+	// time the edge allows.
+	time.AfterFunc(time.Minute, prev.close)
+	e.log.Info("configuration reloaded", "file", e.path)
+	return nil
+}
