@@ -68,7 +68,9 @@ func build(ctx context.Context, f *config.Edge, store *httpcache.Store, log *slo
 		if err != nil {
 			return nil, fmt.Errorf("decision: %w", err)
 		}
-		s.decision = decisionapi.NewService(engine, decisionapi.Options{Logger: log, Registerer: s.reg})
+		if s.decision, err = newService(engine, f.Decision.DecisionLog, log, s.reg); err != nil {
+			return nil, err
+		}
 		local = decisionapi.NewLocal(s.decision)
 		s.owned = append(s.owned, f.Decision.HeaderNames()...)
 	}

@@ -48,7 +48,10 @@ func NewDecision(ctx context.Context, path string, f *config.Decision, opts Opti
 		return nil, fmt.Errorf("decision: %w", err)
 	}
 	d.cancel = cancel
-	d.svc = decisionapi.NewService(engine, decisionapi.Options{Logger: log, Registerer: d.reg})
+	if d.svc, err = newService(engine, f.Decision.DecisionLog, log, d.reg); err != nil {
+		cancel()
+		return nil, err
+	}
 	return d, nil
 }
 
@@ -125,7 +128,9 @@ func (d *Decision) Reload(ctx context.Context) error {
 		return err
 	}
 	ectx, cancel := context.WithCancel(ctx)
-	engine, err := decision.New(ectx, f.Decision, decision.Options{Logger: d.log})
+	// The registry already holds the first engine's collectors; the token
+	// and decision packages reuse registered collectors.
+	engine, err := decision.New(ectx, f.Decision, decision.Options{Logger: d.log, Registerer: d.reg})
 	if err != nil {
 		cancel()
 		return err
