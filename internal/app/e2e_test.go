@@ -87,7 +87,7 @@ func start(t *testing.T, mode string, iss *tokentest.Issuer, org *origintest.Ser
 	ctx, cancel := context.WithCancel(context.Background())
 	edgeLn := listen(t)
 	edgeAddr := edgeLn.Addr().String()
-	m := fmt.Sprintf(model, iss.URL(), iss.JWKSURL(), edgeAddr)
+	m := sprintfModel(iss, edgeAddr)
 	var file string
 	done := make(chan error, 2)
 	switch mode {
@@ -266,4 +266,8 @@ func TestServe_DecisionServiceDownFailsClosed(t *testing.T) {
 	if n := org.Count(); n != 0 {
 		t.Errorf("origin saw %d requests, want 0", n)
 	}
+}
+
+func sprintfModel(iss *tokentest.Issuer, edgeAddr string) string {
+	return fmt.Sprintf(model, iss.URL(), iss.JWKSURL(), edgeAddr)
 }
