@@ -2,7 +2,7 @@
 GO ?= go
 FUZZTIME ?= 30s
 
-.PHONY: build test ci vet fmt fuzz conformance bench bench-quick demo
+.PHONY: build test ci vet fmt fuzz conformance bench demo
 build:
 	$(GO) build -o bin/edgeward ./cmd/edgeward
 
@@ -30,11 +30,9 @@ fuzz:
 conformance:
 	bash scripts/conformance.sh
 
+# Go micro-benchmarks of the hot paths, benchstat-ready.
 bench:
-	bash bench/run.sh
-
-bench-quick:
-	bash bench/run.sh --quick
+	$(GO) test -run='^$$' -bench=. -benchmem -count=5 ./internal/...
 
 demo:
 	$(GO) run ./cmd/edgeward demo

@@ -114,7 +114,6 @@ func (e *Edge) Serve(ctx context.Context, ln net.Listener) error {
 		}()
 	}
 	e.ready.Store(true)
-	e.log.Info("edge listening", "addr", ln.Addr().String(), "admin", f.Admin)
 	go func() { errc <- e.server.Serve(ctx, ln) }()
 
 	var runErr error
