@@ -91,9 +91,7 @@ func (l *Log) Close() error {
 func (l *Log) appendLine(b []byte, r *edge.Request, rec *edge.Record) []byte {
 	var e entry
 	l.fill(&e, r, rec)
-	// edge.Record does not carry the response header yet: sc-content-type,
-	// sc-content-len and sc-range-* stay empty until it does.
-	fillResponse(&e, nil)
+	fillResponse(&e, rec.Header)
 	if l.json {
 		return e.appendJSON(b)
 	}

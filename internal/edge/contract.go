@@ -130,6 +130,9 @@ type Record struct {
 	BytesOut     int64
 	TimeTaken    time.Duration
 	TimeToFirstB time.Duration
+	// Header is the response header as sent to the viewer (read-only; for
+	// the log's content type, length and range fields).
+	Header http.Header
 	// Err is the internal cause of an error response, if any (never shown
 	// to the viewer).
 	Err error

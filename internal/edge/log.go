@@ -35,6 +35,7 @@ func (s *Server) finish(x *exchange) {
 		rec.BytesOut = x.vw.bytes + headerBytes(x.vw.rw.Header(), status)
 		rec.TimeTaken = total
 		rec.TimeToFirstB = x.vw.ttfb
+		rec.Header = x.vw.rw.Header()
 		s.access.Log(r, rec)
 	}
 	rm := x.snap.early
