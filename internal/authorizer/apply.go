@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 
 	"golang.org/x/net/http/httpguts"
@@ -155,7 +156,7 @@ func (a *Authorizer) headerChanges(sent, got sideband.Headers) (changes []change
 	after := groupHeaders(got)
 	for _, name := range after.order {
 		vs := after.values[name]
-		if old, ok := before.values[name]; (ok && equalValues(old, vs)) || name == "host" {
+		if old, ok := before.values[name]; (ok && slices.Equal(old, vs)) || name == "host" {
 			continue
 		}
 		if !a.mayChange(name) {
@@ -235,18 +236,6 @@ func groupHeaders(hs sideband.Headers) groupedHeaders {
 		g.values[name] = append(g.values[name], e.Value)
 	}
 	return g
-}
-
-func equalValues(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // sameAuthority compares two hosts of URLs, case-insensitively and with

@@ -6,6 +6,7 @@ import (
 	"hash/crc32"
 	"net/http"
 	"net/textproto"
+	"slices"
 	"strings"
 	"time"
 
@@ -360,7 +361,7 @@ func (c *Cache) refresh(r *edge.Request, o edge.Origin, path, key string, e *ent
 			if c.s.update(path, key, gen0, now, swapFn(e, ne)) {
 				c.m.stored.Inc()
 			}
-		case cw.complete() && sameNames(m.vary, e.vary):
+		case cw.complete() && slices.Equal(m.vary, e.vary):
 			ne := newEntry(m, &c.ttl, storedHeader(cw.header, &m.cc), cw.buf, m.vary, sig)
 			if c.s.insert(path, key, ne, gen0, now) {
 				c.m.stored.Inc()
@@ -369,18 +370,6 @@ func (c *Cache) refresh(r *edge.Request, o edge.Origin, path, key string, e *ent
 			c.s.remove(path, key, e, now)
 		}
 	}()
-}
-
-func sameNames(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // identified reports whether the request tells the origin who the viewer
