@@ -2,13 +2,13 @@ package app
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"sort"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/edgeward/edgeward/internal/authorizer"
 	"github.com/edgeward/edgeward/internal/config"
@@ -118,7 +118,8 @@ func build(ctx context.Context, f *config.Edge, store *httpcache.Store, log *slo
 	return s, nil
 }
 
-// adminRoutes are the admin endpoints that come from a snapshot.
+// explain is the snapshot's decision explain endpoint, or nil without an
+// embedded decision service.
 func (s *snapshot) explain() http.Handler {
 	if s.decision == nil {
 		return nil
@@ -140,4 +141,18 @@ var (
 	_ authorizer.Decider = (*decisionapi.Local)(nil)
 )
 
-var errNotReady = errors.New("not ready")
+// newRegistry returns a registry with the Go runtime and process
+// collectors, the part of /metrics that outlives every snapshot.
+func newRegistry() *prometheus.Registry {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return reg
+}
+
+// loggerOf returns the configured logger, or one that discards.
+func loggerOf(opts Options) *slog.Logger {
+	if opts.Logger != nil {
+		return opts.Logger
+	}
+	return slog.New(slog.DiscardHandler)
+}

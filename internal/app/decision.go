@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/edgeward/edgeward/internal/config"
@@ -35,12 +34,8 @@ type Decision struct {
 
 // NewDecision builds the decision service from a validated file.
 func NewDecision(ctx context.Context, path string, f *config.Decision, opts Options) (*Decision, error) {
-	log := opts.Logger
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	d := &Decision{path: path, opts: opts, log: log, cfg: f, reg: prometheus.NewRegistry()}
-	d.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	log := loggerOf(opts)
+	d := &Decision{path: path, opts: opts, log: log, cfg: f, reg: newRegistry()}
 	ectx, cancel := context.WithCancel(ctx)
 	engine, err := decision.New(ectx, f.Decision, decision.Options{Logger: log, Registerer: d.reg})
 	if err != nil {

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/edgeward/edgeward/internal/accesslog"
 	"github.com/edgeward/edgeward/internal/config"
@@ -49,12 +48,8 @@ type Edge struct {
 // NewEdge builds an edge from a validated file read from path (kept for
 // reloads). It binds no listener yet.
 func NewEdge(ctx context.Context, path string, f *config.Edge, opts Options) (*Edge, error) {
-	log := opts.Logger
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	e := &Edge{path: path, opts: opts, log: log, reg: prometheus.NewRegistry()}
-	e.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	log := loggerOf(opts)
+	e := &Edge{path: path, opts: opts, log: log, reg: newRegistry()}
 
 	var err error
 	if e.store, err = httpcache.NewStore(f.Cache, httpcache.Options{Logger: log, Registerer: e.reg}); err != nil {
