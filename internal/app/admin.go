@@ -2,6 +2,7 @@ package app
 
 import (
 	"net/http"
+	"net/http/pprof"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -9,7 +10,9 @@ import (
 )
 
 // adminHandler serves the admin listener: health, readiness, metrics,
-// invalidations and the decision explain endpoint.
+// invalidations, the decision explain endpoint and Go's runtime profiles
+// under /debug/pprof/ (as Caddy's admin endpoint does). The admin listener
+// is an operator's port: bind it to loopback or a private network.
 func (e *Edge) adminHandler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
@@ -29,6 +32,11 @@ func (e *Edge) adminHandler() http.Handler {
 	inv := e.store.InvalidationHandler()
 	mux.Handle("/invalidations", inv)
 	mux.Handle("/invalidations/", inv)
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
 	mux.HandleFunc("POST /v1/decisions/explain", func(w http.ResponseWriter, r *http.Request) {
 		h := e.snap.Load().explain()
 		if h == nil {

@@ -40,7 +40,7 @@ func TestAdmin_MetricsMoveWithTraffic(t *testing.T) {
 	t.Cleanup(func() { cancel(); <-done })
 	admin := "http://" + e.AdminAddr()
 
-	for _, p := range []string{"/healthz", "/readyz"} {
+	for _, p := range []string{"/healthz", "/readyz", "/debug/pprof/heap?debug=1"} {
 		res, err := http.Get(admin + p)
 		if err != nil {
 			t.Fatal(err)
