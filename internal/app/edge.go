@@ -102,6 +102,7 @@ func (e *Edge) Serve(ctx context.Context, ln net.Listener) error {
 	errc := make(chan error, 2)
 	if e.adminLn != nil {
 		e.admin = &http.Server{Handler: e.adminHandler(), ReadHeaderTimeout: 10 * time.Second}
+		e.log.Info("admin listening", "addr", e.adminLn.Addr().String())
 		go func() {
 			if err := e.admin.Serve(e.adminLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
 				errc <- fmt.Errorf("admin: %w", err)
