@@ -1,9 +1,9 @@
 package authorizer
 
 import (
-	"errors"
-
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/edgeward/edgeward/internal/promreg"
 )
 
 // Result labels of the decisions counter.
@@ -35,32 +35,32 @@ type metrics struct {
 // not registered). Several functions share the vectors; each gets its own
 // "function" label.
 func newMetrics(reg prometheus.Registerer, function string) *metrics {
-	decisions := register(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
+	decisions := promreg.Reuse(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
 		Namespace: "edgeward", Subsystem: "authorize", Name: "decisions_total",
 		Help: "Sideband decisions by function, phase and result (allow, deny, error = no decision).",
 	}, []string{"function", "phase", "result"}))
-	attempts := register(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
+	attempts := promreg.Reuse(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
 		Namespace: "edgeward", Subsystem: "authorize", Name: "attempts_total",
 		Help: "Sideband calls made, retries included.",
 	}, []string{"function", "phase"}))
-	retries := register(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
+	retries := promreg.Reuse(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
 		Namespace: "edgeward", Subsystem: "authorize", Name: "retries_total",
 		Help: "Sideband calls retried after a transport error or a 5xx.",
 	}, []string{"function", "phase"}))
-	latency := register(reg, prometheus.NewHistogramVec(prometheus.HistogramOpts{
+	latency := promreg.Reuse(reg, prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Namespace: "edgeward", Subsystem: "authorize", Name: "decision_seconds",
 		Help:    "Time to a decision (or to giving up), all attempts included.",
 		Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
 	}, []string{"function", "phase"}))
-	failOpen := register(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
+	failOpen := promreg.Reuse(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
 		Namespace: "edgeward", Subsystem: "authorize", Name: "fail_open_total",
 		Help: "Requests forwarded without a decision because on_error is allow.",
 	}, []string{"function"}))
-	limited := register(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
+	limited := promreg.Reuse(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
 		Namespace: "edgeward", Subsystem: "authorize", Name: "rate_limited_total",
 		Help: "Requests answered 429 without calling the service, inside a Retry-After window.",
 	}, []string{"function"}))
-	breaker := register(reg, prometheus.NewGaugeVec(prometheus.GaugeOpts{
+	breaker := promreg.Reuse(reg, prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Namespace: "edgeward", Subsystem: "authorize", Name: "breaker_open",
 		Help: "1 while the function's circuit breaker is open or half-open.",
 	}, []string{"function"}))
@@ -84,24 +84,4 @@ func newMetrics(reg prometheus.Registerer, function string) *metrics {
 		m.latency[ph] = latency.WithLabelValues(function, ph)
 	}
 	return m
-}
-
-// register registers c on reg, or returns the collector already registered
-// under the same description (another function, or the previous
-// configuration after a reload).
-func register[C prometheus.Collector](reg prometheus.Registerer, c C) C {
-	if reg == nil {
-		return c
-	}
-	if err := reg.Register(c); err != nil {
-		var are prometheus.AlreadyRegisteredError
-		if errors.As(err, &are) {
-			if existing, ok := are.ExistingCollector.(C); ok {
-				return existing
-			}
-		}
-		// A clash with a different collector of the same name is a
-		// programming error; keep the unregistered one working.
-	}
-	return c
 }

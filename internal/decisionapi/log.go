@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/edgeward/edgeward/internal/decision"
+	"github.com/edgeward/edgeward/internal/promreg"
 )
 
 // Sink receives the decision log's lines: any io.Writer (a file,
@@ -82,7 +83,7 @@ func NewLog(sink Sink, opts LogOptions) *Log {
 		l.logger = slog.New(slog.DiscardHandler)
 	}
 	if opts.Registerer != nil {
-		l.drops = register(opts.Registerer, prometheus.NewCounter(prometheus.CounterOpts{
+		l.drops = promreg.Reuse(opts.Registerer, prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "edgeward_decision_log_dropped_total",
 			Help: "Decisions left out of the decision log because its buffer was full.",
 		}))

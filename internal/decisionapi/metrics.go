@@ -1,13 +1,13 @@
 package decisionapi
 
 import (
-	"errors"
 	"strconv"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/edgeward/edgeward/internal/decision"
+	"github.com/edgeward/edgeward/internal/promreg"
 )
 
 // metrics are the front doors' collectors. A nil *metrics counts nothing.
@@ -24,39 +24,23 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	if reg == nil {
 		return nil
 	}
-	latency := register(reg, prometheus.NewHistogramVec(prometheus.HistogramOpts{
+	latency := promreg.Reuse(reg, prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name:    "edgeward_decision_duration_seconds",
 		Help:    "Time to make a decision, token verification included, by front door (embedded or http).",
 		Buckets: []float64{5e-6, 1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3, 5e-3, 1e-2, 5e-2, 0.25, 1},
 	}, []string{"door"}))
 	return &metrics{
-		decisions: register(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
+		decisions: promreg.Reuse(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "edgeward_decisions_total",
 			Help: "Decisions by API service, operation, result (allow or deny) and reason.",
 		}, []string{"service", "operation", "result", "reason"})),
 		embedded: latency.WithLabelValues("embedded"),
 		http:     latency.WithLabelValues("http"),
-		errors: register(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
+		errors: promreg.Reuse(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "edgeward_sideband_errors_total",
 			Help: "Sideband calls answered without a decision, by HTTP status (400, 401, 413, 5xx).",
 		}, []string{"status"})),
 	}
-}
-
-// register registers c, or returns the collector already registered under
-// its name (a second Service on the same registry shares it).
-func register[C prometheus.Collector](reg prometheus.Registerer, c C) C {
-	if err := reg.Register(c); err != nil {
-		var are prometheus.AlreadyRegisteredError
-		if errors.As(err, &are) {
-			if existing, ok := are.ExistingCollector.(C); ok {
-				return existing
-			}
-		}
-		// Another collector under the name: count into an unregistered
-		// one rather than fail the service.
-	}
-	return c
 }
 
 // allowCounter resolves the allow counter of one operation, once per

@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/edgeward/edgeward/internal/promreg"
 )
 
 // metrics are the edge's collectors. Their label children are resolved
@@ -86,27 +88,14 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	if reg == nil {
 		return m, nil
 	}
-	var err error
-	m.requests = register(reg, m.requests, &err)
-	m.duration = register(reg, m.duration, &err)
-	m.decision = register(reg, m.decision, &err)
-	m.origin = register(reg, m.origin, &err)
-	m.inFlight = register(reg, m.inFlight, &err)
-	m.panics = register(reg, m.panics, &err)
-	return m, err
-}
-
-func register[C prometheus.Collector](reg prometheus.Registerer, c C, errp *error) C {
-	if err := reg.Register(c); err != nil {
-		var are prometheus.AlreadyRegisteredError
-		if errors.As(err, &are) {
-			if existing, ok := are.ExistingCollector.(C); ok {
-				return existing
-			}
-		}
-		*errp = errors.Join(*errp, err)
-	}
-	return c
+	var errs [6]error
+	m.requests, errs[0] = promreg.Register(reg, m.requests)
+	m.duration, errs[1] = promreg.Register(reg, m.duration)
+	m.decision, errs[2] = promreg.Register(reg, m.decision)
+	m.origin, errs[3] = promreg.Register(reg, m.origin)
+	m.inFlight, errs[4] = promreg.Register(reg, m.inFlight)
+	m.panics, errs[5] = promreg.Register(reg, m.panics)
+	return m, errors.Join(errs[:]...)
 }
 
 // forRoute resolves the children of one behavior.

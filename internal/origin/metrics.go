@@ -1,9 +1,9 @@
 package origin
 
 import (
-	"errors"
-
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/edgeward/edgeward/internal/promreg"
 )
 
 // kind is why an origin request failed, the "kind" label of the error
@@ -61,16 +61,16 @@ func newMetrics(reg prometheus.Registerer, id string) (*metrics, error) {
 	}, []string{"origin"})
 	if reg != nil {
 		var err error
-		if requests, err = register(reg, requests); err != nil {
+		if requests, err = promreg.Register(reg, requests); err != nil {
 			return nil, err
 		}
-		if responses, err = register(reg, responses); err != nil {
+		if responses, err = promreg.Register(reg, responses); err != nil {
 			return nil, err
 		}
-		if errs, err = register(reg, errs); err != nil {
+		if errs, err = promreg.Register(reg, errs); err != nil {
 			return nil, err
 		}
-		if latency, err = register(reg, latency); err != nil {
+		if latency, err = promreg.Register(reg, latency); err != nil {
 			return nil, err
 		}
 	}
@@ -89,20 +89,6 @@ func newMetrics(reg prometheus.Registerer, id string) (*metrics, error) {
 		m.errors[k] = errs.WithLabelValues(id, kindNames[k])
 	}
 	return m, nil
-}
-
-// register registers c, or returns the equal collector already registered.
-func register[C prometheus.Collector](reg prometheus.Registerer, c C) (C, error) {
-	if err := reg.Register(c); err != nil {
-		var are prometheus.AlreadyRegisteredError
-		if errors.As(err, &are) {
-			if existing, ok := are.ExistingCollector.(C); ok {
-				return existing, nil
-			}
-		}
-		return c, err
-	}
-	return c, nil
 }
 
 // response counts a response with status code.

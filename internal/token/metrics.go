@@ -4,6 +4,8 @@ import (
 	"errors"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/edgeward/edgeward/internal/promreg"
 )
 
 // metrics are the token package's collectors on one Registerer. Verifiers
@@ -21,37 +23,23 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		return nil
 	}
 	return &metrics{
-		verifications: register(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
+		verifications: promreg.Reuse(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "edgeward_token_verifications_total",
 			Help: "Token verifications that were not answered from the cache, by issuer and result (valid or the reason the token was refused).",
 		}, []string{"issuer", "result"})),
-		cache: register(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
+		cache: promreg.Reuse(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "edgeward_token_cache_requests_total",
 			Help: "Verified-token cache lookups by issuer and result (hit or miss); a hit on a remembered invalid token counts as a hit.",
 		}, []string{"issuer", "result"})),
-		refreshes: register(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
+		refreshes: promreg.Reuse(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "edgeward_token_jwks_fetches_total",
 			Help: "HTTP fetches of an issuer's JWKS or OpenID configuration (background, start and unknown-kid refreshes).",
 		}, []string{"issuer"})),
-		failures: register(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
+		failures: promreg.Reuse(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "edgeward_token_jwks_fetch_failures_total",
 			Help: "Failed JWKS or OpenID configuration fetches by issuer.",
 		}, []string{"issuer"})),
 	}
-}
-
-func register(reg prometheus.Registerer, c *prometheus.CounterVec) *prometheus.CounterVec {
-	if err := reg.Register(c); err != nil {
-		var are prometheus.AlreadyRegisteredError
-		if errors.As(err, &are) {
-			if existing, ok := are.ExistingCollector.(*prometheus.CounterVec); ok {
-				return existing
-			}
-		}
-		// A different collector under the same name: count into an
-		// unregistered one rather than fail the verifier.
-	}
-	return c
 }
 
 // issuerMetrics are one issuer's resolved children, so that the hot path
