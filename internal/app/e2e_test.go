@@ -104,10 +104,10 @@ func start(t *testing.T, mode string, iss *tokentest.Issuer, org *origintest.Ser
 			t.Fatal(err)
 		}
 		go func() { done <- d.Serve(ctx, dln) }()
-		// A remote decision service's statements are not known to the
-		// edge: the headers they set are declared owned, so that inbound
-		// copies are stripped and the cache forwards them.
-		file = "owned_headers: [x-user-id]\n" + edgeFile(org.Addr(), "", fmt.Sprintf(`functions:
+		// No owned_headers: the headers a remote decision sets are
+		// forwarded past the cache because the authorize function marks
+		// them, and its set replaces any inbound copy.
+		file = edgeFile(org.Addr(), "", fmt.Sprintf(`functions:
   authorize:
     service_url: http://%s/
     secret_header_value: ${CRED}

@@ -133,6 +133,7 @@ func (a *Authorizer) apply(ctx context.Context, r *edge.Request, sent *sideband.
 			delete(h.Header, key)
 		} else {
 			h.Header[key] = c.values
+			r.SetByFunction(key)
 		}
 	}
 	if newBody != nil {

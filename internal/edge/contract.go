@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/netip"
+	"slices"
 	"time"
 )
 
@@ -52,12 +53,27 @@ type Request struct {
 	OriginTime   time.Duration
 
 	owned func(name string) bool
+	set   []string // headers the viewer-request function set (SetByFunction)
 }
 
 // Owned reports whether the edge owns the header with the canonical name
 // name: inbound copies were stripped, so any value present now was set by
 // the edge or its viewer-request function.
-func (r *Request) Owned(name string) bool { return r.owned != nil && r.owned(name) }
+func (r *Request) Owned(name string) bool {
+	return (r.owned != nil && r.owned(name)) || slices.Contains(r.set, name)
+}
+
+// SetByFunction records that the viewer-request function set the header
+// with canonical name name from its decision. Later stages treat it as
+// owned: the cache forwards it and counts it as identifying the viewer.
+// (A remote decision service's statements are not known to the edge in
+// advance, so their headers cannot be in the owned set; declare them in
+// owned_headers so that inbound copies are stripped too.)
+func (r *Request) SetByFunction(name string) {
+	if !r.Owned(name) {
+		r.set = append(r.set, name)
+	}
+}
 
 // Result is an x-edge-result-type value, as CloudFront writes it in its logs.
 type Result string
