@@ -43,6 +43,7 @@ type Edge struct {
 
 	adminLn net.Listener
 	ready   atomic.Bool
+	closed  sync.Once
 }
 
 // NewEdge builds an edge from a validated file read from path (kept for
@@ -70,6 +71,9 @@ func NewEdge(ctx context.Context, path string, f *config.Edge, opts Options) (*E
 	}
 	if e.server, err = edge.New(f.Config, s.behaviors, eo); err != nil {
 		s.close()
+		if e.access != nil {
+			e.access.Close()
+		}
 		return nil, err
 	}
 	e.cfg.Store(f)
@@ -124,13 +128,23 @@ func (e *Edge) Serve(ctx context.Context, ln net.Listener) error {
 		_ = e.admin.Shutdown(sctx)
 		cancel()
 	}
-	if s := e.snap.Load(); s != nil {
-		s.close()
-	}
-	if e.access != nil {
-		e.access.Close()
-	}
+	e.Close()
 	return runErr
+}
+
+// Close releases what NewEdge built (the configuration's origins and key
+// refreshes, the access log) for an edge that is not served, or no longer.
+// Serve calls it on its way out; it is safe to call more than once.
+func (e *Edge) Close() {
+	e.closed.Do(func() {
+		if s := e.snap.Load(); s != nil {
+			s.close()
+		}
+		if e.access != nil {
+			e.access.Close()
+		}
+		e.store.Close()
+	})
 }
 
 // AdminAddr is the admin listener's address once Serve has started it.

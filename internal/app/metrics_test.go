@@ -5,8 +5,10 @@ import (
 	"io"
 	"net/http"
 	"regexp"
+	"runtime"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/edgeward/edgeward/internal/app"
 	"github.com/edgeward/edgeward/internal/config"
@@ -80,4 +82,33 @@ func requestsTotal(t *testing.T, admin string) float64 {
 		sum += v
 	}
 	return sum
+}
+
+// TestEdge_CloseWithoutServe: an edge that is built and never served
+// releases what it started; Close after Serve, and twice, is harmless.
+func TestEdge_CloseWithoutServe(t *testing.T) {
+	iss := tokentest.NewIssuer(t)
+	org := origintest.New(t)
+	f, err := config.ParseEdge("edgeward.yaml", []byte(edgeFile(org.Addr(), "decision:"+sprintfModel(iss, "127.0.0.1:1"), "")), lookup)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := runtime.NumGoroutine()
+	e, err := app.NewEdge(context.Background(), "edgeward.yaml", f, app.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.Close()
+	e.Close()
+	deadline := time.Now().Add(5 * time.Second)
+	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
+		// Caches that are no longer reachable stop their clean-up
+		// goroutines at their clock's next tick.
+		runtime.GC()
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := runtime.NumGoroutine(); n > before {
+		buf := make([]byte, 1<<20)
+		t.Errorf("%d goroutines after Close, %d before NewEdge\n%s", n, before, buf[:runtime.Stack(buf, true)])
+	}
 }

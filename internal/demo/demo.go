@@ -150,6 +150,7 @@ func Start(ctx context.Context, opts Options) (_ *Demo, err error) {
 	if adminLn != nil {
 		adminLn.Close()
 		if err := e.ListenAdmin(adminAddr); err != nil {
+			e.Close()
 			return nil, fmt.Errorf("admin: %w (choose another address with --admin, or --admin off)", err)
 		}
 		d.adminURL = "http://" + e.AdminAddr()

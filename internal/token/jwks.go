@@ -61,6 +61,9 @@ type keys struct {
 }
 
 func newKeys(base context.Context, cfg *IssuerConfig, client *http.Client, log *slog.Logger, m *issuerMetrics) *keys {
+	// When the verifier's context ends (a reload replaced it, or the
+	// process stops), its kept-alive connections to the issuer go too.
+	context.AfterFunc(base, client.CloseIdleConnections)
 	return &keys{
 		base:    base,
 		issuer:  cfg.Issuer,
@@ -290,6 +293,13 @@ func newHTTPClient(cfg *IssuerConfig, m *issuerMetrics) (*http.Client, error) {
 type countingTransport struct {
 	next http.RoundTripper
 	m    *issuerMetrics
+}
+
+// CloseIdleConnections closes the wrapped transport's idle connections.
+func (t *countingTransport) CloseIdleConnections() {
+	if c, ok := t.next.(interface{ CloseIdleConnections() }); ok {
+		c.CloseIdleConnections()
+	}
 }
 
 func (t *countingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
