@@ -20,11 +20,9 @@ func (h *wireHeaders) Len() int { return len(*h) }
 // At implements decision.Headers.
 func (h *wireHeaders) At(i int) (string, string) { return (*h)[i].Name, (*h)[i].Value }
 
-// input fills in from a sideband request without copying it. raw, when
-// not nil, holds every claim of the request's access_token object (the
-// HTTP door decodes them; sideband.AccessToken keeps only the registered
-// ones and Extra). Errors name the field.
-func input(in *decision.Input, req *sideband.Request, raw map[string]any) error {
+// input fills in from a sideband request without copying it. Errors name
+// the field.
+func input(in *decision.Input, req *sideband.Request) error {
 	if err := in.SetURL(req.URL); err != nil {
 		return err
 	}
@@ -32,14 +30,15 @@ func input(in *decision.Input, req *sideband.Request, raw map[string]any) error 
 	in.SourceIP = req.SourceIP
 	in.Headers = (*wireHeaders)(&req.Headers)
 	if at := req.AccessToken; at != nil {
-		in.Claims = claimsOf(at, raw)
+		in.Claims = claimsOf(at)
 		in.ClaimsInactive = !at.Active
 	}
 	return nil
 }
 
-// claimsOf converts an access_token object into claims.
-func claimsOf(at *sideband.AccessToken, raw map[string]any) *token.Claims {
+// claimsOf converts an access_token object into claims: the registered
+// members and every custom one (Extra).
+func claimsOf(at *sideband.AccessToken) *token.Claims {
 	c := &token.Claims{
 		Issuer:   at.Issuer,
 		Subject:  at.Subject,
@@ -49,10 +48,6 @@ func claimsOf(at *sideband.AccessToken, raw map[string]any) *token.Claims {
 	}
 	if at.Expiry > 0 {
 		c.ExpiresAt = time.Unix(at.Expiry, 0)
-	}
-	if raw != nil {
-		c.Raw = raw
-		return c
 	}
 	c.Raw = make(map[string]any, len(at.Extra)+8)
 	for k, v := range at.Extra {

@@ -48,12 +48,12 @@ func (x *Explain) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	sn := x.s.snap.Load()
-	req, raw, ok := h.readRequest(w, r, sn, cid)
+	req, ok := h.readRequest(w, r, sn, cid)
 	if !ok {
 		return
 	}
 	var d decision.Decision
-	rep, serr := x.s.decide(r.Context(), sn, req, raw, -1, &d, true)
+	rep, serr := x.s.decide(r.Context(), sn, req, -1, &d, true)
 	if serr != nil {
 		h.fail(w, cid, serr.Status, serr.Body.Code, serr.Body.Message)
 		return

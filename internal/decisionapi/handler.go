@@ -57,13 +57,13 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.response(w, r, sn, cid)
 		return
 	}
-	req, raw, ok := h.readRequest(w, r, sn, cid)
+	req, ok := h.readRequest(w, r, sn, cid)
 	if !ok {
 		return
 	}
 	d := h.s.pool.Get().(*decision.Decision)
 	defer h.s.pool.Put(d)
-	rep, serr := h.s.decide(r.Context(), sn, req, raw, gateway, d, false)
+	rep, serr := h.s.decide(r.Context(), sn, req, gateway, d, false)
 	if serr != nil {
 		h.fail(w, cid, serr.Status, serr.Body.Code, serr.Body.Message)
 		return
@@ -84,28 +84,19 @@ func (h *Handler) response(w http.ResponseWriter, r *http.Request, sn *snapshot,
 	h.write(w, http.StatusOK, h.s.respond(sn, rr))
 }
 
-// readRequest reads and decodes a request-phase body, and every claim of
-// its access_token object (sideband.AccessToken keeps only the registered
-// ones). When ok is false the error answer has been written.
-func (h *Handler) readRequest(w http.ResponseWriter, r *http.Request, sn *snapshot, cid string) (req *sideband.Request, raw map[string]any, ok bool) {
+// readRequest reads and decodes a request-phase body. When ok is false
+// the error answer has been written.
+func (h *Handler) readRequest(w http.ResponseWriter, r *http.Request, sn *snapshot, cid string) (req *sideband.Request, ok bool) {
 	data, ok := h.readBody(w, r, sn, cid)
 	if !ok {
-		return nil, nil, false
+		return nil, false
 	}
 	req, err := sideband.DecodeRequest(bytes.NewReader(data), sn.maxBody)
 	if err != nil {
 		h.fail(w, cid, http.StatusBadRequest, codeInvalid, err.Error())
-		return nil, nil, false
+		return nil, false
 	}
-	if req.AccessToken != nil {
-		var all struct {
-			AccessToken map[string]any `json:"access_token"`
-		}
-		if json.Unmarshal(data, &all) == nil {
-			raw = all.AccessToken
-		}
-	}
-	return req, raw, true
+	return req, true
 }
 
 // readBody reads at most the body limit: more is a 413. When ok is false

@@ -26,7 +26,7 @@ func (l *Local) Request(ctx context.Context, req *sideband.Request) (*sideband.R
 	s := l.s
 	d := s.pool.Get().(*decision.Decision)
 	defer s.pool.Put(d)
-	rep, err := s.decide(ctx, s.snap.Load(), req, nil, -1, d, false)
+	rep, err := s.decide(ctx, s.snap.Load(), req, -1, d, false)
 	if err != nil {
 		return nil, err
 	}

@@ -133,10 +133,10 @@ func (sn *snapshot) credential(v string) int {
 // decide makes the request-phase decision for one door into d and builds
 // the reply. gateway is the credential index (-1: embedded). With explain,
 // the decision is traced, and neither counted nor logged.
-func (s *Service) decide(ctx context.Context, sn *snapshot, req *sideband.Request, raw map[string]any, gateway int, d *decision.Decision, explain bool) (*sideband.Reply, *sideband.StatusError) {
+func (s *Service) decide(ctx context.Context, sn *snapshot, req *sideband.Request, gateway int, d *decision.Decision, explain bool) (*sideband.Reply, *sideband.StatusError) {
 	start := time.Now()
 	var in decision.Input
-	if err := input(&in, req, raw); err != nil {
+	if err := input(&in, req); err != nil {
 		s.met.failed(400)
 		return nil, statusError(400, codeInvalid, err.Error())
 	}

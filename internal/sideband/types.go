@@ -6,7 +6,10 @@
 package sideband
 
 import (
+	"bytes"
 	"encoding/json"
+	"fmt"
+	"slices"
 )
 
 // Paths of the two sideband endpoints, relative to the service URL.
@@ -108,4 +111,70 @@ func (r Reply) MarshalJSON() ([]byte, error) {
 		Request
 		State json.RawMessage `json:"state,omitempty"`
 	}{r.Request, r.State})
+}
+
+// accessTokenFields are the access_token members AccessToken has fields
+// for; every other member goes to Extra.
+var accessTokenFields = map[string]bool{
+	"active": true, "sub": true, "scope": true, "client_id": true, "aud": true, "iss": true,
+	"exp": true, "iat": true, "nbf": true, "jti": true, "token_type": true, "username": true,
+}
+
+// UnmarshalJSON reads the registered members into their fields and keeps
+// every other member (a gateway's custom claims: groups, tenant, ...) in
+// Extra, so that rules on claims see them.
+func (t *AccessToken) UnmarshalJSON(data []byte) error {
+	type plain AccessToken
+	var p plain
+	if err := json.Unmarshal(data, &p); err != nil {
+		return err
+	}
+	var all map[string]json.RawMessage
+	if err := json.Unmarshal(data, &all); err != nil {
+		return err
+	}
+	for k := range all {
+		if accessTokenFields[k] {
+			delete(all, k)
+		}
+	}
+	if len(all) > 0 {
+		p.Extra = all
+	}
+	*t = AccessToken(p)
+	return nil
+}
+
+// MarshalJSON writes the registered members and then Extra's (a member of
+// Extra never overrides a registered one).
+func (t AccessToken) MarshalJSON() ([]byte, error) {
+	type plain AccessToken
+	b, err := json.Marshal(plain(t))
+	if err != nil || len(t.Extra) == 0 {
+		return b, err
+	}
+	keys := make([]string, 0, len(t.Extra))
+	for k := range t.Extra {
+		if !accessTokenFields[k] {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	var buf bytes.Buffer
+	buf.Write(b[:len(b)-1])
+	first := len(b) == 2 // "{}"
+	for _, k := range keys {
+		if !first {
+			buf.WriteByte(',')
+		}
+		first = false
+		kb, _ := json.Marshal(k)
+		buf.Write(kb)
+		buf.WriteByte(':')
+		if err := json.Compact(&buf, t.Extra[k]); err != nil {
+			return nil, fmt.Errorf("access_token.%s: %w", k, err)
+		}
+	}
+	buf.WriteByte('}')
+	return buf.Bytes(), nil
 }
