@@ -1,7 +1,6 @@
 package accesslog
 
 import (
-	"bytes"
 	"crypto/tls"
 	"encoding/json"
 	"errors"
@@ -10,31 +9,13 @@ import (
 	"net/http/httptest"
 	"net/netip"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/edgeward/edgeward/internal/edge"
+	"github.com/edgeward/edgeward/internal/testkit"
 	"github.com/google/go-cmp/cmp"
 )
-
-// syncBuffer is a Writer the sink goroutine writes to while a test reads.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 var testStart = time.Date(2019, 12, 4, 21, 2, 30, 950e6, time.UTC)
 
@@ -67,7 +48,7 @@ func testRequest() (*edge.Request, *edge.Record) {
 // everything the log wrote, after Close.
 func logOutput(t *testing.T, cfg LogConfig, reqs ...func() (*edge.Request, *edge.Record)) string {
 	t.Helper()
-	var buf syncBuffer
+	var buf testkit.Buffer
 	l, err := New(cfg, Options{Writer: &buf})
 	if err != nil {
 		t.Fatalf("New(%+v) = %v", cfg, err)

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/edgeward/edgeward/internal/size"
+	"github.com/edgeward/edgeward/internal/testkit"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -23,7 +24,7 @@ type blockingWriter struct {
 	entered chan struct{}
 	release chan struct{}
 	once    sync.Once
-	buf     syncBuffer
+	buf     testkit.Buffer
 }
 
 func (w *blockingWriter) Write(p []byte) (int, error) {
@@ -109,7 +110,7 @@ func counter(t *testing.T, reg *prometheus.Registry, name string) float64 {
 
 func TestSink_CloseWritesEveryQueuedLine(t *testing.T) {
 	t.Parallel()
-	var buf syncBuffer
+	var buf testkit.Buffer
 	const n = 500
 	s, err := NewSink(SinkConfig{Buffer: n}, Options{Writer: &buf, Header: []byte("#h\n")})
 	if err != nil {
@@ -142,7 +143,7 @@ func TestSink_CloseWritesEveryQueuedLine(t *testing.T) {
 
 func TestSink_KeepsTheNewlineOfALineThatHasOne(t *testing.T) {
 	t.Parallel()
-	var buf syncBuffer
+	var buf testkit.Buffer
 	s, err := NewSink(SinkConfig{}, Options{Writer: &buf})
 	if err != nil {
 		t.Fatal(err)
@@ -159,7 +160,7 @@ func TestSink_KeepsTheNewlineOfALineThatHasOne(t *testing.T) {
 func TestSink_FlushesWithinTheIntervalWithoutClose(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
-		var buf syncBuffer
+		var buf testkit.Buffer
 		s, err := NewSink(SinkConfig{}, Options{Writer: &buf})
 		if err != nil {
 			t.Fatal(err)
@@ -307,7 +308,7 @@ func TestSink_AppendsToAnExistingFileWithoutASecondHeader(t *testing.T) {
 // flakyWriter fails its first fails writes.
 type flakyWriter struct {
 	fails int
-	buf   syncBuffer
+	buf   testkit.Buffer
 }
 
 func (w *flakyWriter) Write(p []byte) (int, error) {
@@ -364,7 +365,7 @@ func TestSink_RebuiltSinkCountsOnTheSameSeries(t *testing.T) {
 	t.Parallel()
 	reg := prometheus.NewRegistry()
 	for range 2 {
-		s, err := NewSink(SinkConfig{}, Options{Writer: &syncBuffer{}, Registerer: reg, Name: "decision"})
+		s, err := NewSink(SinkConfig{}, Options{Writer: &testkit.Buffer{}, Registerer: reg, Name: "decision"})
 		if err != nil {
 			t.Fatalf("NewSink on a registry that has its metrics = %v, want nil", err)
 		}

@@ -17,6 +17,7 @@ import (
 	"github.com/edgeward/edgeward/internal/edge"
 	"github.com/edgeward/edgeward/internal/sideband"
 	"github.com/edgeward/edgeward/internal/sidebandtest"
+	"github.com/edgeward/edgeward/internal/testkit"
 )
 
 func TestAuthorize_SendsExactRequestJSON(t *testing.T) {
@@ -241,7 +242,7 @@ func TestAuthorize_DenyReachesViewerVerbatim(t *testing.T) {
 	if diff := cmp.Diff(want, resp); diff != "" {
 		t.Errorf("deny mismatch (-want +got):\n%s", diff)
 	}
-	if got := metric(t, h.reg, "edgeward_authorize_decisions_total", map[string]string{"phase": "request", "result": "deny"}); got != 1 {
+	if got := testkit.Metric(t, h.reg, "edgeward_authorize_decisions_total", map[string]string{"phase": "request", "result": "deny"}); got != 1 {
 		t.Errorf("deny decisions = %v, want 1", got)
 	}
 }
@@ -290,7 +291,7 @@ func TestAuthorize_RetriesOnlyOnTransportErrorsAnd5xx(t *testing.T) {
 			if got := h.srv.CallCount(); got != tt.wantCalls {
 				t.Errorf("service calls = %d, want %d", got, tt.wantCalls)
 			}
-			if got := metric(t, h.reg, "edgeward_authorize_attempts_total", map[string]string{"phase": "request"}); int(got) != tt.wantCalls {
+			if got := testkit.Metric(t, h.reg, "edgeward_authorize_attempts_total", map[string]string{"phase": "request"}); int(got) != tt.wantCalls {
 				t.Errorf("attempts metric = %v, want %d", got, tt.wantCalls)
 			}
 		})
@@ -313,10 +314,10 @@ func TestAuthorize_ConnectionRefusedIs502AfterAllAttempts(t *testing.T) {
 	if e := asEdgeError(err); e == nil || e.Status != 502 {
 		t.Fatalf("ViewerRequest(refused) error = %v, want 502", err)
 	}
-	if got := metric(t, h.reg, "edgeward_authorize_attempts_total", map[string]string{"phase": "request"}); got != 3 {
+	if got := testkit.Metric(t, h.reg, "edgeward_authorize_attempts_total", map[string]string{"phase": "request"}); got != 3 {
 		t.Errorf("attempts = %v, want max_retries+1 = 3", got)
 	}
-	if got := metric(t, h.reg, "edgeward_authorize_retries_total", map[string]string{"phase": "request"}); got != 2 {
+	if got := testkit.Metric(t, h.reg, "edgeward_authorize_retries_total", map[string]string{"phase": "request"}); got != 2 {
 		t.Errorf("retries = %v, want 2", got)
 	}
 }
@@ -407,7 +408,7 @@ func TestAuthorize_BreakerOpensAfterConsecutiveFailures(t *testing.T) {
 	if n := h.srv.CallCount(); n != 2 {
 		t.Errorf("service calls = %d, want 2 (the breaker opened after 2 failures)", n)
 	}
-	if got := metric(t, h.reg, "edgeward_authorize_breaker_open", nil); got != 1 {
+	if got := testkit.Metric(t, h.reg, "edgeward_authorize_breaker_open", nil); got != 1 {
 		t.Errorf("breaker_open = %v, want 1", got)
 	}
 }
@@ -547,7 +548,7 @@ func TestAuthorize_OnErrorAllowForwardsAndWarns(t *testing.T) {
 	if logs := h.logs.String(); !strings.Contains(logs, `"level":"WARN"`) || !strings.Contains(logs, "NO DECISION") {
 		t.Errorf("no warning logged for a fail-open forward:\n%s", logs)
 	}
-	if got := metric(t, h.reg, "edgeward_authorize_fail_open_total", nil); got != 1 {
+	if got := testkit.Metric(t, h.reg, "edgeward_authorize_fail_open_total", nil); got != 1 {
 		t.Errorf("fail_open_total = %v, want 1", got)
 	}
 	// A deny is still a deny.

@@ -1,14 +1,12 @@
 package authorizer
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"log/slog"
 	"net/http/httptest"
 	"net/netip"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,6 +15,7 @@ import (
 	"github.com/edgeward/edgeward/internal/edge"
 	"github.com/edgeward/edgeward/internal/sideband"
 	"github.com/edgeward/edgeward/internal/sidebandtest"
+	"github.com/edgeward/edgeward/internal/testkit"
 )
 
 const (
@@ -24,50 +23,14 @@ const (
 	testEnvPath    = "/v1/environments/env-1"
 )
 
-// lockedBuffer collects log output from concurrent writers.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
-// fakeClock is an injected clock the test moves by hand.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
-
 // harness is an Authorizer wired to a fake sideband service through the
 // real HTTP client, with captured logs, metrics and a fake clock.
 type harness struct {
 	srv   *sidebandtest.Server
 	a     *Authorizer
-	logs  *lockedBuffer
+	logs  *testkit.Buffer
 	reg   *prometheus.Registry
-	clock *fakeClock
+	clock *testkit.Clock
 }
 
 func newHarness(t *testing.T, mod func(*Config), script ...sidebandtest.Reply) *harness {
@@ -88,8 +51,8 @@ func newHarness(t *testing.T, mod func(*Config), script ...sidebandtest.Reply) *
 
 func newHarnessWith(t *testing.T, srv *sidebandtest.Server, cfg Config) *harness {
 	t.Helper()
-	h := &harness{srv: srv, logs: &lockedBuffer{}, reg: prometheus.NewRegistry(),
-		clock: &fakeClock{now: time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)}}
+	h := &harness{srv: srv, logs: &testkit.Buffer{}, reg: prometheus.NewRegistry(),
+		clock: testkit.NewClock(time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC))}
 	d, err := NewDecider(cfg)
 	if err != nil {
 		t.Fatalf("NewDecider: %v", err)
@@ -126,38 +89,6 @@ func viewerRequest(method, target, body string, hdr ...string) *edge.Request {
 		Host:   h.Host,
 		Start:  time.Now(),
 	}
-}
-
-// metric returns the value of the counter or gauge name with labels (0
-// when absent).
-func metric(t *testing.T, reg *prometheus.Registry, name string, labels map[string]string) float64 {
-	t.Helper()
-	mfs, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, mf := range mfs {
-		if mf.GetName() != name {
-			continue
-		}
-	next:
-		for _, m := range mf.GetMetric() {
-			for _, lp := range m.GetLabel() {
-				if want, ok := labels[lp.GetName()]; ok && want != lp.GetValue() {
-					continue next
-				}
-			}
-			switch {
-			case m.Counter != nil:
-				return m.GetCounter().GetValue()
-			case m.Gauge != nil:
-				return m.GetGauge().GetValue()
-			case m.Histogram != nil:
-				return float64(m.GetHistogram().GetSampleCount())
-			}
-		}
-	}
-	return 0
 }
 
 // deciderFunc is an in-memory Decider.

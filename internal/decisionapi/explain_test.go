@@ -9,11 +9,13 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/edgeward/edgeward/internal/testkit"
 )
 
 func TestExplain_ReturnsDecisionAndTrace(t *testing.T) {
 	t.Parallel()
-	var sink syncBuffer
+	var sink testkit.Buffer
 	log := NewLog(&sink, LogOptions{})
 	f := newFixture(t, Options{Log: log})
 	tok := f.token(map[string]any{"scope": "orders:write", "groups": []string{"staff"}, "tenant": "t1"})

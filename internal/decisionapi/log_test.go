@@ -13,12 +13,13 @@ import (
 	dto "github.com/prometheus/client_model/go"
 
 	"github.com/edgeward/edgeward/internal/sideband"
+	"github.com/edgeward/edgeward/internal/testkit"
 	"github.com/edgeward/edgeward/internal/token/tokentest"
 )
 
 func TestLog_OneLinePerDecisionAndNeverAToken(t *testing.T) {
 	t.Parallel()
-	var sink syncBuffer
+	var sink testkit.Buffer
 	log := NewLog(&sink, LogOptions{})
 	f := newFixture(t, Options{Log: log})
 	good := f.token(nil)
@@ -91,7 +92,7 @@ func TestLog_OneLinePerDecisionAndNeverAToken(t *testing.T) {
 
 func TestLog_DenyBodyAndLogShareTheGeneratedID(t *testing.T) {
 	t.Parallel()
-	var sink syncBuffer
+	var sink testkit.Buffer
 	log := NewLog(&sink, LogOptions{})
 	f := newFixture(t, Options{Log: log})
 	rep, _ := NewLocal(f.svc).Request(t.Context(), ordersRequest("GET", "https://nowhere.example/"))
@@ -107,7 +108,7 @@ func TestLog_DenyBodyAndLogShareTheGeneratedID(t *testing.T) {
 
 // blockingSink holds every Write until released.
 type blockingSink struct {
-	syncBuffer
+	testkit.Buffer
 	release chan struct{}
 	entered chan struct{}
 }
@@ -118,7 +119,7 @@ func (b *blockingSink) Write(p []byte) (int, error) {
 	default:
 	}
 	<-b.release
-	return b.syncBuffer.Write(p)
+	return b.Buffer.Write(p)
 }
 
 func TestLog_FullBufferDropsAndNeverBlocks(t *testing.T) {
@@ -180,7 +181,7 @@ func counterValue(t *testing.T, c prometheus.Counter) float64 {
 
 func TestService_CloseWritesOutTheLog(t *testing.T) {
 	t.Parallel()
-	var sink syncBuffer
+	var sink testkit.Buffer
 	iss := tokentest.NewIssuer(t)
 	svc := NewService(newEngine(t, ordersYAML(iss)), Options{Log: NewLog(&sink, LogOptions{})})
 	if _, err := NewLocal(svc).Request(t.Context(), ordersRequest("GET", "https://nowhere.example/")); err != nil {

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/edgeward/edgeward/internal/edge"
+	"github.com/edgeward/edgeward/internal/testkit"
 )
 
 // discard is a ResponseWriter that keeps its header map between requests,
@@ -25,7 +26,7 @@ func BenchmarkHit(b *testing.B) {
 	}
 	defer s.Close()
 	c, _ := s.Policy("api", PolicyConfig{Key: KeyConfig{Headers: []string{"X-Tenant"}}})
-	clock := newFakeClock()
+	clock := testkit.NewClock(respTime)
 	o := newOrigin(&testing.T{}, nil, fixed(200, `{"id":1,"status":"shipped"}`,
 		"Cache-Control: max-age=3600", "Content-Type: application/json", `ETag: "v1"`, "Vary: Accept"))
 	defer o.srv.Close()

@@ -15,29 +15,8 @@ import (
 	"time"
 
 	"github.com/edgeward/edgeward/internal/edge"
+	"github.com/edgeward/edgeward/internal/testkit"
 )
-
-// fakeClock is a settable clock for the store.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func newFakeClock() *fakeClock {
-	return &fakeClock{now: time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)}
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
 
 // origin is a test origin behind a reverse proxy that honours the
 // edge.Origin contract. It counts the requests it receives and keeps the
@@ -50,10 +29,10 @@ type origin struct {
 	mu      sync.Mutex
 	last    *http.Request
 	handler http.HandlerFunc
-	clock   *fakeClock
+	clock   *testkit.Clock
 }
 
-func newOrigin(t *testing.T, clock *fakeClock, h http.HandlerFunc) *origin {
+func newOrigin(t *testing.T, clock *testkit.Clock, h http.HandlerFunc) *origin {
 	t.Helper()
 	o := &origin{t: t, handler: h, clock: clock}
 	o.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -112,9 +91,9 @@ func (d *downOrigin) Forward(http.ResponseWriter, *edge.Request) error {
 }
 
 // newCache builds a store with a fake clock and one behavior's cache.
-func newCache(t *testing.T, cfg PolicyConfig, scfg StoreConfig) (*Store, *Cache, *fakeClock) {
+func newCache(t *testing.T, cfg PolicyConfig, scfg StoreConfig) (*Store, *Cache, *testkit.Clock) {
 	t.Helper()
-	clock := newFakeClock()
+	clock := testkit.NewClock(respTime)
 	s, err := NewStore(scfg, Options{Clock: clock.Now})
 	if err != nil {
 		t.Fatalf("NewStore: %v", err)

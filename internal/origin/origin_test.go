@@ -21,6 +21,7 @@ import (
 	"github.com/edgeward/edgeward/internal/edge"
 	"github.com/edgeward/edgeward/internal/origin"
 	"github.com/edgeward/edgeward/internal/origintest"
+	"github.com/edgeward/edgeward/internal/testkit"
 )
 
 // guard bounds a wait that only a bug would make long.
@@ -314,7 +315,7 @@ func TestForward_UnreachableOriginIs502WithoutWriting(t *testing.T) {
 		if !strings.Contains(e.Error(), "test-origin") {
 			t.Errorf("error %q does not name the origin", e)
 		}
-		if got := metricValue(t, reg, "edgeward_origin_errors_total", map[string]string{"origin": "test-origin", "kind": "connect"}); got != 1 {
+		if got := testkit.Metric(t, reg, "edgeward_origin_errors_total", map[string]string{"origin": "test-origin", "kind": "connect"}); got != 1 {
 			t.Errorf("errors_total{kind=connect} = %v, want 1", got)
 		}
 	})
@@ -360,7 +361,7 @@ func TestForward_SlowOriginIs504WithoutWriting(t *testing.T) {
 		if r.OriginTime < 50*time.Millisecond {
 			t.Errorf("OriginTime = %v, want >= the 50ms timeout", r.OriginTime)
 		}
-		if got := metricValue(t, reg, "edgeward_origin_errors_total", map[string]string{"kind": "timeout"}); got != 1 {
+		if got := testkit.Metric(t, reg, "edgeward_origin_errors_total", map[string]string{"kind": "timeout"}); got != 1 {
 			t.Errorf("errors_total{kind=timeout} = %v, want 1", got)
 		}
 	})
@@ -413,7 +414,7 @@ func TestForward_ViewerGoneIsNotAnOriginError(t *testing.T) {
 			t.Errorf("Forward = %v, want it to wrap context.Canceled", err)
 		}
 		w.check()
-		if got := metricValue(t, reg, "edgeward_origin_errors_total", map[string]string{"kind": "canceled"}); got != 1 {
+		if got := testkit.Metric(t, reg, "edgeward_origin_errors_total", map[string]string{"kind": "canceled"}); got != 1 {
 			t.Errorf("errors_total{kind=canceled} = %v, want 1", got)
 		}
 	})
@@ -545,7 +546,7 @@ func TestForward_RecordsOriginTimeAndMetrics(t *testing.T) {
 			{"edgeward_origin_responses_total", map[string]string{"class": "4xx"}, 1},
 			{"edgeward_origin_response_seconds", map[string]string{"origin": "test-origin"}, 2},
 		} {
-			if got := metricValue(t, reg, c.name, c.labels); got != c.want {
+			if got := testkit.Metric(t, reg, c.name, c.labels); got != c.want {
 				t.Errorf("%s%v = %v, want %v", c.name, c.labels, got, c.want)
 			}
 		}

@@ -2,33 +2,15 @@ package token_test
 
 import (
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/edgeward/edgeward/internal/testkit"
 	"github.com/edgeward/edgeward/internal/token"
 	"github.com/edgeward/edgeward/internal/token/tokentest"
 )
-
-// fakeClock is a settable time source.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = t
-}
 
 func verifications(t testing.TB, reg *prometheus.Registry) float64 {
 	t.Helper()
@@ -103,7 +85,7 @@ func TestVerify_CacheIsPerIssuer(t *testing.T) {
 func TestVerify_CachedTokenNotServedAfterExp(t *testing.T) {
 	t.Parallel()
 	iss := tokentest.NewIssuer(t)
-	clk := &fakeClock{now: time.Now()}
+	clk := testkit.NewClock(time.Now())
 	reg := prometheus.NewRegistry()
 	v := newVerifier(t, iss, func(c *token.IssuerConfig) { c.ClockSkew = 10 * time.Second },
 		token.WithClock(clk.Now), token.WithRegisterer(reg))
@@ -137,7 +119,7 @@ func TestVerify_CachedTokenNotServedAfterExp(t *testing.T) {
 func TestVerify_CacheTTLCapsTrust(t *testing.T) {
 	t.Parallel()
 	iss := tokentest.NewIssuer(t)
-	clk := &fakeClock{now: time.Now()}
+	clk := testkit.NewClock(time.Now())
 	reg := prometheus.NewRegistry()
 	cache := token.NewCache(token.CacheConfig{TTL: time.Minute}, token.WithClock(clk.Now))
 	v, err := token.New(t.Context(), "demo", token.IssuerConfig{Issuer: iss.URL(), JWKSURL: iss.JWKSURL()}, cache,
@@ -165,7 +147,7 @@ func TestVerify_CacheTTLCapsTrust(t *testing.T) {
 func TestVerify_NegativeCache(t *testing.T) {
 	t.Parallel()
 	iss := tokentest.NewIssuer(t)
-	clk := &fakeClock{now: time.Now()}
+	clk := testkit.NewClock(time.Now())
 	reg := prometheus.NewRegistry()
 	cache := token.NewCache(token.CacheConfig{NegativeTTL: 10 * time.Second}, token.WithClock(clk.Now))
 	v, err := token.New(t.Context(), "demo", token.IssuerConfig{Issuer: iss.URL(), JWKSURL: iss.JWKSURL()}, cache,

@@ -23,6 +23,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/edgeward/edgeward/internal/testkit"
 	"github.com/edgeward/edgeward/internal/token/tokentest"
 )
 
@@ -142,7 +143,7 @@ type env struct {
 	admin  string // the edge's admin listener
 	origin *origin
 	issuer *tokentest.Issuer
-	logs   *lockedBuffer
+	logs   *testkit.Buffer
 }
 
 // newEnv starts the default edge.
@@ -162,7 +163,7 @@ func newEnvWith(t *testing.T, o options) *env {
 
 // startEdge runs the binary on cfg and returns its listeners once both
 // are up. The process is stopped (SIGTERM, then SIGKILL) by t.Cleanup.
-func startEdge(t *testing.T, cfg string) (addr, admin string, logs *lockedBuffer) {
+func startEdge(t *testing.T, cfg string) (addr, admin string, logs *testkit.Buffer) {
 	t.Helper()
 	file := filepath.Join(t.TempDir(), "edgeward.yaml")
 	if err := os.WriteFile(file, []byte(cfg), 0o600); err != nil {
@@ -178,7 +179,7 @@ func startEdge(t *testing.T, cfg string) (addr, admin string, logs *lockedBuffer
 	exited := make(chan error, 1)
 	go func() { err := cmd.Wait(); pw.Close(); exited <- err }()
 
-	logs = &lockedBuffer{}
+	logs = &testkit.Buffer{}
 	up := make(chan [2]string, 1)
 	go func() {
 		var a [2]string
@@ -604,22 +605,4 @@ func lenientPath(target string) string {
 	}
 	p = path.Clean("/" + strings.Join(segs, "/"))
 	return p
-}
-
-// lockedBuffer is a bytes.Buffer safe for one writer and many readers.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
