@@ -165,8 +165,8 @@ func (s *Server) viewerRequest(x *exchange, w http.ResponseWriter, hr *http.Requ
 	return s.canonicalPath(x, raw, absolute)
 }
 
-// hygiene strips hop-by-hop headers, Connection-nominated headers and
-// owned headers, records what a trusted proxy reported, and sets the
+// hygiene strips hop-by-hop headers, Connection-nominated headers, owned
+// headers and request trailers, records what a trusted proxy reported, and sets the
 // request id on the forwarded request.
 func (s *Server) hygiene(x *exchange) {
 	h := x.out.Header
@@ -175,6 +175,11 @@ func (s *Server) hygiene(x *exchange) {
 		x.out.Header = h
 	}
 	f := cleanHeaders(h, x.snap.owned, x.trusted, isWebSocket(&x.out))
+	// Request trailers are never forwarded: they arrive after the body,
+	// long after this hygiene ran, and a trailer section could otherwise
+	// carry owned headers (x-user-id, the credential) to an origin that
+	// merges trailers into its headers.
+	x.out.Trailer = nil
 	if x.trusted {
 		r := &x.req
 		if f.forFor != "" {
