@@ -247,7 +247,21 @@ func (s *Server) viewerRequestFunction(x *exchange, rt *route) (done bool, err e
 		}
 		return true, nil
 	}
+	if err := s.checkMethod(x, rt); err != nil {
+		return false, err
+	}
 	return false, s.checkPath(x)
+}
+
+// checkMethod verifies that a method the function changed is one the
+// behavior serves: a function never sends the origin a method (CONNECT,
+// TRACE, ...) that the viewer could not have sent itself.
+func (s *Server) checkMethod(x *exchange, rt *route) error {
+	if hr := x.req.HTTP; hr != nil && !rt.allows(hr.Method) {
+		return &Error{Status: http.StatusInternalServerError, Msg: "internal error",
+			Err: fmt.Errorf("function %q changed the method to %q, which behavior %q does not serve", rt.b.FunctionName, hr.Method, rt.b.PathPattern)}
+	}
+	return nil
 }
 
 // callFunction calls the function, turning a panic into a 500: a broken

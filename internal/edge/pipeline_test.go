@@ -205,6 +205,24 @@ func TestServeHTTP_DropsRequestTrailers(t *testing.T) {
 	}
 }
 
+func TestServeHTTP_FunctionCannotChangeToAMethodTheBehaviorRefuses(t *testing.T) {
+	t.Parallel()
+	for _, m := range []string{"CONNECT", "TRACE", "DELETE"} {
+		o := &fakeOrigin{}
+		f := fn(func(ctx context.Context, r *Request) (*Response, error) {
+			r.HTTP.Method = m
+			return nil, nil
+		})
+		s := newServer(t, Config{}, []Behavior{{PathPattern: "*", Origin: o, Function: f, AllowedMethods: []string{"GET", "POST"}}}, Options{})
+		if w := serve(s, httptest.NewRequest("GET", "/", nil)); w.Code != http.StatusInternalServerError {
+			t.Errorf("function turning GET into %s = %d, want 500", m, w.Code)
+		}
+		if len(o.requests()) != 0 {
+			t.Errorf("function turning GET into %s reached the origin", m)
+		}
+	}
+}
+
 func TestServeHTTP_OverrideHeadersCanBeKept(t *testing.T) {
 	t.Parallel()
 	o := &fakeOrigin{}
