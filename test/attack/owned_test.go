@@ -217,3 +217,43 @@ func TestOwnedHeaders_Trailers(t *testing.T) {
 		}
 	}
 }
+
+// TestOwnedHeaders_NeverReachTheDecision: the decision service sees the
+// request after hygiene, so a policy reading x-user-id, the forwarding
+// headers or an override header reads the edge's values or none, and
+// the gateway credential it gets is the edge's own.
+func TestOwnedHeaders_NeverReachTheDecision(t *testing.T) {
+	t.Parallel()
+	svc := newSecSideband(t)
+	e := newEnvWith(t, options{functions: svc.functions()})
+	var all []string
+	for _, c := range ownedCases {
+		all = append(all, c.lines...)
+	}
+	res := e.secOne(secRaw("GET", "/echo/own-decision", append([]string{"Authorization: Bearer " + e.reader()}, all...), ""))
+	if res.status != http.StatusOK {
+		t.Fatalf("GET /echo/own-decision = %d %q, want 200", res.status, res.body)
+	}
+	if svc.count() != 1 {
+		t.Fatalf("the service was called %d times, want 1", svc.count())
+	}
+	for _, h := range svc.last().Headers {
+		name := strings.ToLower(strings.ReplaceAll(h.Name, "_", "-"))
+		if strings.Contains(strings.ToLower(h.Value), "evil") || strings.HasPrefix(name, "x-forwarded-") ||
+			strings.Contains(h.Value, "198.51.100.6") {
+			t.Errorf("the decision service saw %s: %q", h.Name, h.Value)
+		}
+		switch name {
+		case "x-user-id", "client-token", "forwarded", "via", "x-real-ip", "true-client-ip", "x-tenant",
+			"x-http-method-override", "x-http-method", "x-method-override", "x-original-url", "x-rewrite-url",
+			"keep-alive", "proxy-authorization", "proxy-connection", "trailer", "upgrade":
+			t.Errorf("the decision service saw %s: %q", h.Name, h.Value)
+		}
+	}
+	svc.mu.Lock()
+	cred := svc.headers[len(svc.headers)-1].Values("Client-Token")
+	svc.mu.Unlock()
+	if len(cred) != 1 || cred[0] != "gateway-credential" {
+		t.Errorf("the service got credential %q, want the edge's own", cred)
+	}
+}
