@@ -106,7 +106,7 @@ func secNoValue(t *testing.T, r originRequest, marker string) {
 func secHeaderIs(t *testing.T, r originRequest, name string, want ...string) {
 	t.Helper()
 	got := r.Header.Values(name)
-	if strings.Join(got, "\x00") != strings.Join(want, "\x00") {
+	if len(got) != len(want) || strings.Join(got, "\x00") != strings.Join(want, "\x00") {
 		t.Fatalf("origin header %s = %q, want %q\n%s", name, got, want, r.Raw)
 	}
 }
