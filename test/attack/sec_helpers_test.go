@@ -169,8 +169,8 @@ func (s *secSideband) last() sideband.Request {
 	return s.calls[len(s.calls)-1]
 }
 
-// secFunctions is the functions: section that points authorize at s,
-// with a short timeout and a breaker that never opens during the suite
+// functions is the functions: section that points authorize at s, with
+// a short timeout and a breaker that never opens during the suite
 // (so that every case is answered by the fault it scripts, not by the
 // breaker).
 func (s *secSideband) functions() string {
@@ -179,11 +179,16 @@ functions:
   authorize:
     service_url: %s/v1/environments/e1
     secret_header_value: gateway-credential
-    timeout: 400ms
+    timeout: %s
     max_retries: 1
     breaker: {failures: 1000, open_for: 1s}
-`, s.srv.URL)
+`, s.srv.URL, secDecisionTimeout)
 }
+
+// secDecisionTimeout is the authorize function's whole budget: long
+// enough for a retry on a loaded 2-core machine, short enough that the
+// hanging service costs the suite little.
+const secDecisionTimeout = 1500 * time.Millisecond
 
 // secAllowEcho answers with the request echoed as an allow, after edit
 // (if any) changed it; application/json.
