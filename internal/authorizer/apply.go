@@ -35,6 +35,12 @@ func (a *Authorizer) apply(ctx context.Context, r *edge.Request, sent *sideband.
 	if rep.Method != h.Method && !validMethod(rep.Method) {
 		return fmt.Errorf("%w: method %q", errBadDecision, rep.Method)
 	}
+	// A new method must be one the behavior serves: a decision never
+	// sends the origin a method (CONNECT, TRACE, ...) that the viewer
+	// could not have sent.
+	if rep.Method != h.Method && r.Behavior != nil && !r.Behavior.Allows(rep.Method) {
+		return fmt.Errorf("%w: method %q is not served by behavior %q", errBadDecision, rep.Method, r.Behavior.PathPattern)
+	}
 	if len(rep.Headers) == 0 && len(sent.Headers) > 0 {
 		return fmt.Errorf("%w: an allow without headers would remove every header", errBadDecision)
 	}

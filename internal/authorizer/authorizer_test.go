@@ -213,6 +213,36 @@ func TestAuthorize_BadAllowIs502(t *testing.T) {
 	}
 }
 
+func TestAuthorize_AllowMayOnlyChangeToAServedMethod(t *testing.T) {
+	t.Parallel()
+	b := &edge.Behavior{PathPattern: "/orders/*", AllowedMethods: []string{"GET", "POST"}}
+	tests := []struct {
+		method string
+		ok     bool
+	}{
+		{"POST", true},
+		{"HEAD", true}, // GET implies HEAD
+		{"CONNECT", false},
+		{"TRACE", false},
+		{"DELETE", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.method, func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t, nil, sidebandtest.Allow(func(rep *sideband.Reply) { rep.Method = tt.method }))
+			r := viewerRequest("GET", "https://api.example.com/orders/1", "")
+			r.Behavior = b
+			resp, err := h.a.ViewerRequest(context.Background(), r)
+			switch e := asEdgeError(err); {
+			case tt.ok && (resp != nil || err != nil || r.HTTP.Method != tt.method):
+				t.Fatalf("allow turning GET into %s = %v, %v, method %s; want it applied", tt.method, resp, err, r.HTTP.Method)
+			case !tt.ok && (resp != nil || e == nil || e.Status != http.StatusBadGateway || r.HTTP.Method != "GET"):
+				t.Fatalf("allow turning GET into %s = %v, %v, method %s; want a 502 and GET kept", tt.method, resp, err, r.HTTP.Method)
+			}
+		})
+	}
+}
+
 func TestAuthorize_DenyReachesViewerVerbatim(t *testing.T) {
 	t.Parallel()
 	body := `{"error":"invalid_token","error_description":"expired"}`

@@ -121,6 +121,23 @@ func allowedMethods(ms []string) ([]string, error) {
 	return out, errors.Join(errs...)
 }
 
+// Allows reports whether the behavior serves method, by the rules the edge
+// applies to viewer requests: empty AllowedMethods means GET and HEAD, GET
+// implies HEAD, CONNECT is never served. A function that changes a
+// request's method checks the new one with it.
+func (b *Behavior) Allows(method string) bool {
+	if method == http.MethodConnect || !validMethod(method) {
+		return false
+	}
+	if len(b.AllowedMethods) == 0 {
+		return method == http.MethodGet || method == http.MethodHead
+	}
+	if method == http.MethodHead && contains(b.AllowedMethods, http.MethodGet) {
+		return true
+	}
+	return contains(b.AllowedMethods, method)
+}
+
 func contains(s []string, v string) bool {
 	for _, x := range s {
 		if x == v {

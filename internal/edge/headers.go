@@ -59,11 +59,25 @@ func newOwnedSet(stripOverride bool, lists ...[]string) *ownedSet {
 }
 
 // has reports whether the edge owns the header with canonical name name.
+// A name spelled with underscores for dashes (x_user_id) is owned when its
+// dashed form is: CGI-style origins (PHP, WSGI, Rack) fold both spellings
+// into one variable, HTTP_X_USER_ID, so a client's x_user_id could stand in
+// for the edge's x-user-id there.
 func (o *ownedSet) has(name string) bool {
 	if _, ok := o.names[name]; ok {
 		return true
 	}
-	return strings.HasPrefix(name, "X-Forwarded-")
+	if strings.HasPrefix(name, "X-Forwarded-") {
+		return true
+	}
+	if strings.IndexByte(name, '_') < 0 {
+		return false
+	}
+	dashed := http.CanonicalHeaderKey(strings.ReplaceAll(name, "_", "-"))
+	if _, ok := o.names[dashed]; ok {
+		return true
+	}
+	return strings.HasPrefix(dashed, "X-Forwarded-")
 }
 
 // sorted lists the owned names, for logs and tests.

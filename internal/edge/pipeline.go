@@ -165,8 +165,8 @@ func (s *Server) viewerRequest(x *exchange, w http.ResponseWriter, hr *http.Requ
 	return s.canonicalPath(x, raw, absolute)
 }
 
-// hygiene strips hop-by-hop headers, Connection-nominated headers and
-// owned headers, records what a trusted proxy reported, and sets the
+// hygiene strips hop-by-hop headers, Connection-nominated headers, owned
+// headers and request trailers, records what a trusted proxy reported, and sets the
 // request id on the forwarded request.
 func (s *Server) hygiene(x *exchange) {
 	h := x.out.Header
@@ -175,6 +175,11 @@ func (s *Server) hygiene(x *exchange) {
 		x.out.Header = h
 	}
 	f := cleanHeaders(h, x.snap.owned, x.trusted, isWebSocket(&x.out))
+	// Request trailers are never forwarded: they arrive after the body,
+	// long after this hygiene ran, and a trailer section could otherwise
+	// carry owned headers (x-user-id, the credential) to an origin that
+	// merges trailers into its headers.
+	x.out.Trailer = nil
 	if x.trusted {
 		r := &x.req
 		if f.forFor != "" {
@@ -242,7 +247,21 @@ func (s *Server) viewerRequestFunction(x *exchange, rt *route) (done bool, err e
 		}
 		return true, nil
 	}
+	if err := s.checkMethod(x, rt); err != nil {
+		return false, err
+	}
 	return false, s.checkPath(x)
+}
+
+// checkMethod verifies that a method the function changed is one the
+// behavior serves: a function never sends the origin a method (CONNECT,
+// TRACE, ...) that the viewer could not have sent itself.
+func (s *Server) checkMethod(x *exchange, rt *route) error {
+	if hr := x.req.HTTP; hr != nil && !rt.allows(hr.Method) {
+		return &Error{Status: http.StatusInternalServerError, Msg: "internal error",
+			Err: fmt.Errorf("function %q changed the method to %q, which behavior %q does not serve", rt.b.FunctionName, hr.Method, rt.b.PathPattern)}
+	}
+	return nil
 }
 
 // callFunction calls the function, turning a panic into a 500: a broken

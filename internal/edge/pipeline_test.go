@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -154,6 +155,70 @@ func TestServeHTTP_StripsOwnedHeadersOnEveryBehavior(t *testing.T) {
 		}
 		if got.Header.Get("Accept") != "text/plain" {
 			t.Errorf("origin lost Accept: %s", headerNames(got.Header))
+		}
+	}
+}
+
+func TestServeHTTP_StripsUnderscoreSpellingsOfOwnedHeaders(t *testing.T) {
+	t.Parallel()
+	o := &fakeOrigin{}
+	s := newServer(t, Config{OwnedHeaders: []string{"x-tenant"}}, []Behavior{{PathPattern: "*", Origin: o}},
+		Options{OwnedHeaders: []string{"x-user-id", "CLIENT-TOKEN"}})
+	r := httptest.NewRequest("GET", "/", nil)
+	// As a client writes them; net/http keeps underscores in names.
+	spoofed := []string{"x_user_id", "X_USER_ID", "x-user_id", "client_token", "x_tenant", "x_forwarded_for",
+		"X_Forwarded_Host", "x_real_ip", "true_client_ip", "x_original_url", "x_http_method_override"}
+	for _, h := range spoofed {
+		r.Header[h] = []string{"spoofed"}
+	}
+	r.Header["X_app_version"] = []string{"7"} // not owned in either spelling
+	serve(s, r)
+	got := o.requests()[0].Header
+	for k, vv := range got {
+		if strings.Contains(strings.Join(vv, ","), "spoofed") {
+			t.Errorf("origin got %s: %q, want every underscore spelling of an owned header stripped", k, vv)
+		}
+	}
+	if got.Get("X_app_version") != "7" {
+		t.Errorf("origin got X_app_version %q, want 7 (not an owned name)", got.Get("X_app_version"))
+	}
+}
+
+func TestServeHTTP_DropsRequestTrailers(t *testing.T) {
+	t.Parallel()
+	var trailer http.Header
+	var body string
+	o := originFunc(func(w http.ResponseWriter, r *Request) error {
+		b, _ := io.ReadAll(r.HTTP.Body)
+		body, trailer = string(b), r.HTTP.Trailer
+		return nil
+	})
+	s := newServer(t, Config{}, []Behavior{{PathPattern: "*", Origin: o, AllowedMethods: []string{"POST"}}},
+		Options{OwnedHeaders: []string{"x-user-id"}})
+	r := httptest.NewRequest("POST", "/", strings.NewReader("hello"))
+	r.Trailer = http.Header{"X-User-Id": {"spoofed"}, "X-Checksum": {"1"}}
+	if w := serve(s, r); w.Code != http.StatusOK {
+		t.Fatalf("POST / = %d, want 200", w.Code)
+	}
+	if body != "hello" || trailer != nil {
+		t.Fatalf("origin got body %q trailer %v, want hello and no trailers", body, trailer)
+	}
+}
+
+func TestServeHTTP_FunctionCannotChangeToAMethodTheBehaviorRefuses(t *testing.T) {
+	t.Parallel()
+	for _, m := range []string{"CONNECT", "TRACE", "DELETE"} {
+		o := &fakeOrigin{}
+		f := fn(func(ctx context.Context, r *Request) (*Response, error) {
+			r.HTTP.Method = m
+			return nil, nil
+		})
+		s := newServer(t, Config{}, []Behavior{{PathPattern: "*", Origin: o, Function: f, AllowedMethods: []string{"GET", "POST"}}}, Options{})
+		if w := serve(s, httptest.NewRequest("GET", "/", nil)); w.Code != http.StatusInternalServerError {
+			t.Errorf("function turning GET into %s = %d, want 500", m, w.Code)
+		}
+		if len(o.requests()) != 0 {
+			t.Errorf("function turning GET into %s reached the origin", m)
 		}
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net"
 	"net/http"
 	"net/url"
@@ -224,6 +225,12 @@ func (c *Client) post(ctx context.Context, target string, body []byte) ([]byte, 
 	if resp.StatusCode != http.StatusOK {
 		return nil, statusError(resp)
 	}
+	// An allow is the request echoed back, so any endpoint that reflects
+	// what is POSTed to it would look like a service that allows
+	// everything. A decision is JSON and says so.
+	if ct := resp.Header.Get("Content-Type"); !jsonMediaType(ct) {
+		return nil, fmt.Errorf("%w: Content-Type %q, want application/json", ErrMalformedReply, ct)
+	}
 	if resp.ContentLength > c.maxReply {
 		return nil, fmt.Errorf("%w: reply of %d bytes is over the %d-byte limit", ErrMalformedReply, resp.ContentLength, c.maxReply)
 	}
@@ -235,6 +242,16 @@ func (c *Client) post(ctx context.Context, target string, body []byte) ([]byte, 
 		return nil, fmt.Errorf("%w: reply over the %d-byte limit", ErrMalformedReply, c.maxReply)
 	}
 	return data, nil
+}
+
+// jsonMediaType reports whether a Content-Type is application/json or a
+// +json type (RFC 6839), parameters allowed.
+func jsonMediaType(ct string) bool {
+	mt, _, err := mime.ParseMediaType(ct)
+	if err != nil {
+		return false
+	}
+	return mt == "application/json" || (strings.HasPrefix(mt, "application/") && strings.HasSuffix(mt, "+json"))
 }
 
 // statusError builds the *StatusError for a non-200 answer, reading a

@@ -124,6 +124,10 @@ func TestClient_ClassifiesErrors(t *testing.T) {
 		{"oversized", sidebandtest.Reply{Body: big}, 0, true, false},
 		{"cut short", sidebandtest.Reply{Header: http.Header{"Content-Length": {"500"}}, Body: `{"method":"GET"`}, 0, false, true},
 		{"connection dropped", sidebandtest.Reply{Close: true}, 0, false, true},
+		{"allow echoed as text/plain", textEcho("text/plain"), 0, true, false},
+		{"allow echoed as text/html", textEcho("text/html; charset=utf-8"), 0, true, false},
+		{"allow echoed as octet-stream", textEcho("application/octet-stream"), 0, true, false},
+		{"allow echoed with an invalid Content-Type", textEcho("application/json;;;"), 0, true, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -147,6 +151,29 @@ func TestClient_ClassifiesErrors(t *testing.T) {
 			}
 			if tt.wantStatus == 302 && srv.CallCount() != 1 {
 				t.Errorf("calls = %d, want 1 (the redirect is not followed)", srv.CallCount())
+			}
+		})
+	}
+}
+
+// textEcho is an allow (the request echoed) under Content-Type ct, as an
+// endpoint that reflects what is POSTed to it would answer.
+func textEcho(ct string) sidebandtest.Reply {
+	return sidebandtest.Reply{Func: func(c sidebandtest.Call) sidebandtest.Reply {
+		return sidebandtest.Reply{Header: http.Header{"Content-Type": {ct}}, Body: string(c.Body)}
+	}}
+}
+
+func TestClient_AcceptsJSONMediaTypes(t *testing.T) {
+	t.Parallel()
+	for _, ct := range []string{"application/json", "application/json; charset=utf-8", "Application/JSON", "application/vnd.ping+json"} {
+		t.Run(ct, func(t *testing.T) {
+			t.Parallel()
+			srv := sidebandtest.NewServer(textEcho(ct))
+			defer srv.Close()
+			c := newClient(t, srv.URL, nil)
+			if _, err := c.Request(context.Background(), sampleRequest()); err != nil {
+				t.Fatalf("Request() with Content-Type %q = %v, want an allow", ct, err)
 			}
 		})
 	}
