@@ -137,7 +137,7 @@ type options struct {
 // env is one running edge in front of one recording origin, with a token
 // issuer its decision service trusts.
 type env struct {
-	t      *testing.T
+	t      testing.TB
 	addr   string // the edge's viewer listener
 	admin  string // the edge's admin listener
 	origin *origin
@@ -146,10 +146,10 @@ type env struct {
 }
 
 // newEnv starts the default edge.
-func newEnv(t *testing.T) *env { return newEnvWith(t, options{}) }
+func newEnv(t testing.TB) *env { return newEnvWith(t, options{}) }
 
 // newEnvWith starts an edge with changed options.
-func newEnvWith(t *testing.T, o options) *env {
+func newEnvWith(t testing.TB, o options) *env {
 	t.Helper()
 	iss := tokentest.NewIssuer(t)
 	org := newOrigin(t)
@@ -162,7 +162,7 @@ func newEnvWith(t *testing.T, o options) *env {
 
 // startEdge runs the binary on cfg and returns its listeners once both
 // are up. The process is stopped (SIGTERM, then SIGKILL) by t.Cleanup.
-func startEdge(t *testing.T, cfg string) (addr, admin string, logs *lockedBuffer) {
+func startEdge(t testing.TB, cfg string) (addr, admin string, logs *lockedBuffer) {
 	t.Helper()
 	file := filepath.Join(t.TempDir(), "edgeward.yaml")
 	if err := os.WriteFile(file, []byte(cfg), 0o600); err != nil {
@@ -362,7 +362,7 @@ func isTimeout(err error) bool {
 // origin is a recording origin that reads requests the way a careless
 // origin would: leniently.
 type origin struct {
-	t  *testing.T
+	t  testing.TB
 	ln net.Listener
 
 	mu     sync.Mutex
@@ -390,7 +390,7 @@ type originReply struct {
 	Body   string
 }
 
-func newOrigin(t *testing.T) *origin {
+func newOrigin(t testing.TB) *origin {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
