@@ -555,9 +555,10 @@ func readLenient(br *bufio.Reader) (originRequest, error) {
 	req.Raw = raw.Bytes()
 	req.Path = lenientPath(req.Target)
 	var body io.Reader
+	chunked := false
 	switch {
 	case strings.Contains(strings.ToLower(strings.Join(req.Header.Values("Transfer-Encoding"), ",")), "chunked"):
-		body = httputil.NewChunkedReader(br)
+		body, chunked = httputil.NewChunkedReader(br), true
 	case req.Header.Get("Content-Length") != "":
 		n, err := strconv.ParseInt(req.Header.Get("Content-Length"), 10, 64)
 		if err != nil || n < 0 {
@@ -569,6 +570,17 @@ func readLenient(br *bufio.Reader) (originRequest, error) {
 		req.Body, err = io.ReadAll(body)
 		if err != nil {
 			return req, err
+		}
+	}
+	// The chunked reader stops at the last chunk: the trailer section
+	// and its blank line are still to be read.
+	for chunked {
+		l, err := br.ReadString('\n')
+		if err != nil {
+			return req, err
+		}
+		if strings.TrimRight(l, "\r\n") == "" {
+			break
 		}
 	}
 	return req, nil
