@@ -679,3 +679,38 @@ func TestAuthorize_ResponsePhaseAsksOriginForIdentity(t *testing.T) {
 		t.Errorf("Accept-Encoding to the origin = %q, want identity with the response phase on", got)
 	}
 }
+
+func TestAuthorize_InvalidHostIs400WithoutACall(t *testing.T) {
+	t.Parallel()
+	for _, host := range []string{"", " ", ":80", "api.example.com:99999", "api.example.com:0",
+		"api.example.com:+80", "api.example.com:x", "a:b:c", "[::1", "[::1]x", "user@api.example.com"} {
+		t.Run(host, func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t, nil, sidebandtest.Allow(nil))
+			r := viewerRequest("GET", "https://api.example.com/a", "")
+			r.HTTP.Host, r.Host = host, host
+			resp, err := h.a.ViewerRequest(context.Background(), r)
+			if e := asEdgeError(err); resp != nil || e == nil || e.Status != http.StatusBadRequest {
+				t.Fatalf("ViewerRequest(Host %q) = %v, %v, want a 400", host, resp, err)
+			}
+			if n := len(h.srv.Calls()); n != 0 {
+				t.Errorf("the service was called %d times for Host %q", n, host)
+			}
+		})
+	}
+}
+
+func TestValidAuthority(t *testing.T) {
+	t.Parallel()
+	for host, want := range map[string]bool{
+		"api.example.com": true, "api.example.com:8443": true, "api.example.com:": true,
+		"127.0.0.1:1": true, "[::1]": true, "[::1]:65535": true, "API.EXAMPLE.COM": true,
+		"": false, ":443": false, "a:65536": false, "a:0": false, "a:-1": false, "a:+1": false,
+		"a:b:1": false, "[::1": false, "[::1]:": true, "[::1]1": false, "a/b": false, `a\b`: false,
+		"u@a": false, "a b": false, "a?b": false, "a#b": false, "[]": false,
+	} {
+		if got := validAuthority(host); got != want {
+			t.Errorf("validAuthority(%q) = %v, want %v", host, got, want)
+		}
+	}
+}

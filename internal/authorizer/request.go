@@ -19,6 +19,11 @@ import (
 // the buffered bytes still reach the origin.
 func (a *Authorizer) buildRequest(r *edge.Request) (*sideband.Request, error) {
 	h := r.HTTP
+	if !validAuthority(hostOf(r)) {
+		// The service would refuse the URL as malformed, which is no
+		// decision (502); but the fault is the viewer's.
+		return nil, &edge.Error{Status: http.StatusBadRequest, Msg: "the request names no valid host"}
+	}
 	sreq := &sideband.Request{
 		Method:      h.Method,
 		URL:         requestURL(r),
@@ -42,6 +47,51 @@ func hostOf(r *edge.Request) string {
 		return r.Host
 	}
 	return r.HTTP.Host
+}
+
+// validAuthority reports whether host (a Host header or the authority of
+// an absolute-form target, already vetted by net/http) makes the authority
+// of a URL the decision service accepts: a non-empty host name or bracketed
+// IP literal, and an optional port from 1 to 65535. An empty port, as in
+// "api.example:", is the default one.
+func validAuthority(host string) bool {
+	name, port := host, ""
+	if strings.HasPrefix(host, "[") {
+		end := strings.IndexByte(host, ']')
+		if end < 0 {
+			return false
+		}
+		name, port = host[1:end], host[end+1:]
+		if port != "" && port[0] != ':' {
+			return false
+		}
+	} else if i := strings.LastIndexByte(host, ':'); i >= 0 {
+		name, port = host[:i], host[i:]
+	}
+	if name == "" {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		switch c := name[i]; {
+		case c <= ' ' || c == 0x7f, c == '/', c == '\\', c == '@', c == '?', c == '#', c == '[', c == ']':
+			return false
+		case c == ':' && host[0] != '[':
+			return false
+		}
+	}
+	if port == "" || port == ":" {
+		return true
+	}
+	n := 0
+	for _, c := range port[1:] {
+		if c < '0' || c > '9' {
+			return false
+		}
+		if n = n*10 + int(c-'0'); n > 65535 {
+			return false
+		}
+	}
+	return n >= 1
 }
 
 // requestURL is the absolute URL as the client addressed it: scheme, the

@@ -135,7 +135,7 @@ func (c *framingConn) Read(p []byte) (int, error) {
 		}
 		switch c.st {
 		case stEOF:
-			return 0, io.EOF
+			return c.drain(p)
 		case stPass:
 			if c.off == len(c.buf) {
 				return c.Conn.Read(p)
@@ -156,6 +156,21 @@ func (c *framingConn) Read(p []byte) (int, error) {
 			return 0, err
 		}
 		c.process()
+	}
+}
+
+// drain stands for the connection after a refused head, once net/http has
+// the synthetic request: there is nothing more to read, but the viewer has
+// not gone away either. Returning io.EOF here would make net/http's
+// background read cancel a request still being served from earlier in the
+// pipeline, so drain waits on the connection like any idle read (until
+// net/http sets a past deadline, the viewer closes, or the read times out)
+// and discards whatever the viewer still sends.
+func (c *framingConn) drain(p []byte) (int, error) {
+	for {
+		if _, err := c.Conn.Read(p); err != nil {
+			return 0, err
+		}
 	}
 }
 
@@ -263,8 +278,18 @@ func (c *framingConn) scanHead() bool {
 		c.refuse(431, "request header fields too large")
 		return true
 	}
-	if n := len(line); n > 0 && line[n-1] == '\r' {
-		line = line[:n-1]
+	// Only CRLF ends a line of a head. net/http also takes a bare LF, but a
+	// front proxy that does not would read "X: 1\nContent-Length: 5" as one
+	// header where the edge reads two: refuse instead of guessing.
+	n := len(line)
+	if n == 0 || line[n-1] != '\r' {
+		c.refuse(400, "bare LF in the request head")
+		return true
+	}
+	line = line[:n-1]
+	if bytes.IndexByte(line, '\r') >= 0 {
+		c.refuse(400, "bare CR in the request head")
+		return true
 	}
 	c.headLine(line)
 	return true
@@ -293,6 +318,10 @@ func (c *framingConn) headLine(line []byte) {
 		return
 	}
 	name, value := line[:colon], trimOWS(line[colon+1:])
+	if underscoreFraming(name) {
+		c.refuse(400, "Content-Length or Transfer-Encoding spelled with an underscore")
+		return
+	}
 	switch {
 	case asciiEqualFold(name, "content-length"):
 		h.clCount++
@@ -481,6 +510,40 @@ func (c *framingConn) giveUp() {
 func (c *framingConn) bodyError(reason string) {
 	c.bad.CompareAndSwap(nil, &verdict{seq: c.heads - 1, status: 400, reason: reason})
 	c.st, c.ready = stPass, len(c.buf)
+}
+
+// underscoreFraming reports whether name is Content-Length or
+// Transfer-Encoding with an underscore for a dash. Such a header is not a
+// framing header to net/http, so it would reach the origin as an ordinary
+// one; but CGI, WSGI and Rack map "-" and "_" to the same variable, and an
+// origin (or a server in front of it) that reads it as a framing header
+// frames the forwarded message differently from the edge.
+func underscoreFraming(name []byte) bool {
+	if len(name) != len("content-length") && len(name) != len("transfer-encoding") {
+		return false
+	}
+	if bytes.IndexByte(name, '_') < 0 {
+		return false
+	}
+	alias := func(want string) bool {
+		if len(name) != len(want) {
+			return false
+		}
+		for i := range name {
+			c := name[i]
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			if c == '_' {
+				c = '-'
+			}
+			if c != want[i] {
+				return false
+			}
+		}
+		return true
+	}
+	return alias("content-length") || alias("transfer-encoding")
 }
 
 func trimOWS(b []byte) []byte {

@@ -3,10 +3,12 @@ package edge
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"io"
 	"net"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -72,6 +74,17 @@ func TestFraming_RawRequests(t *testing.T) {
 			[]int{200, 400}, true, []string{"GET /1 "}},
 		{"bare lf chunk line", "POST /1 HTTP/1.1\r\n" + h + "Transfer-Encoding: chunked\r\n\r\n3\nabc\n0\n\n",
 			[]int{400}, true, nil},
+		{"bare lf head", "GET /1 HTTP/1.1\nHost: edge\n\n", []int{400}, true, nil},
+		{"bare lf hiding content-length", "POST /1 HTTP/1.1\r\n" + h + "X-A: 1\nContent-Length: 3\r\n\r\nabc", []int{400}, true, nil},
+		{"bare lf after a post body", "POST /1 HTTP/1.1\r\n" + h + "Content-Length: 1\r\n\r\nx\nGET /2 HTTP/1.1\r\n" + h + "\r\n",
+			[]int{200, 400}, true, []string{"POST /1 x"}},
+		{"bare cr in a header line", "POST /1 HTTP/1.1\r\n" + h + "X-A: 1\rContent-Length: 3\r\n\r\nabc", []int{400}, true, nil},
+		{"content-length with an underscore", "POST /1 HTTP/1.1\r\n" + h + "Content_Length: 3\r\n\r\nabc", []int{400}, true, nil},
+		{"transfer-encoding with an underscore", "POST /1 HTTP/1.1\r\n" + h + "TRANSFER_ENCODING: chunked\r\n\r\n0\r\n\r\n", []int{400}, true, nil},
+		{"request line in a trailer", "POST /1 HTTP/1.1\r\n" + h + "Transfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\nGET /2 HTTP/1.1\r\n" + h + "\r\n",
+			[]int{400}, true, nil},
+		{"chunk extensions outweighing the data", "POST /1 HTTP/1.1\r\n" + h + "Transfer-Encoding: chunked\r\n\r\n" +
+			strings.Repeat("1;e="+strings.Repeat("x", 1000)+"\r\nx\r\n", 40) + "0\r\n\r\n", []int{400}, true, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -172,6 +185,56 @@ func (c *chunkConn) Read(p []byte) (int, error) {
 	n = copy(p, c.data[:min(n, len(c.data))])
 	c.data = c.data[n:]
 	return n, nil
+}
+
+// TestFraming_RefusedHeadLeavesTheConnectionOpenForTheRequestBefore checks
+// that after a refused head the guard reports no end of stream: net/http's
+// background read would take it for a viewer that went away and cancel the
+// request still being served from earlier in the pipeline.
+func TestFraming_RefusedHeadLeavesTheConnectionOpenForTheRequestBefore(t *testing.T) {
+	t.Parallel()
+	viewer, edge := net.Pipe()
+	defer viewer.Close()
+	c := newFramingConn(edge, 1024)
+	defer c.Close()
+	go io.WriteString(viewer, "GET /1 HTTP/1.1\r\nHost: e\r\n\r\nPOST /2 HTTP/1.1\r\nHost: e\r\nContent-Length: 1\r\nContent-Length: 1\r\n\r\nx")
+	want := "GET /1 HTTP/1.1\r\nHost: e\r\n\r\n" + syntheticRequest
+	got := make([]byte, len(want))
+	if _, err := io.ReadFull(c, got); err != nil || string(got) != want {
+		t.Fatalf("read %q, %v, want %q", got, err, want)
+	}
+	if v := c.verdictFor(1); v == nil || v.status != 400 {
+		t.Fatalf("verdict for the second request = %v, want 400", v)
+	}
+	// The viewer is still there: the next read waits like an idle one,
+	// until the deadline net/http sets to end it.
+	_ = c.SetReadDeadline(time.Now().Add(50 * time.Millisecond))
+	if n, err := c.Read(make([]byte, 1)); n != 0 || err == nil || errors.Is(err, io.EOF) {
+		t.Fatalf("read after the synthetic request = %d, %v, want a timeout", n, err)
+	}
+	// Once the viewer goes away, so does the stream.
+	_ = c.SetReadDeadline(time.Time{})
+	viewer.Close()
+	if _, err := c.Read(make([]byte, 1)); err == nil {
+		t.Fatal("read after the viewer closed succeeded")
+	}
+}
+
+// TestFraming_BodyThatStopsArrivingIs408 checks that a body that stops
+// arriving within read_timeout is the viewer's fault (408), not the
+// origin's.
+func TestFraming_BodyThatStopsArrivingIs408(t *testing.T) {
+	t.Parallel()
+	o := &fakeOrigin{}
+	e := startEdge(t, Config{Limits: Limits{ReadHeaderTimeout: 200 * time.Millisecond, ReadTimeout: 200 * time.Millisecond}},
+		[]Behavior{{PathPattern: "*", Origin: o, AllowedMethods: []string{"POST"}}}, Options{})
+	res := rawExchange(t, e.addr, "POST /a HTTP/1.1\r\nHost: e\r\nContent-Length: 10\r\n\r\nabc", 1)[0]
+	if res.err != nil || res.resp.StatusCode != 408 || !res.closed {
+		t.Fatalf("= %+v, want 408 and the connection closed", res)
+	}
+	if n := len(o.requests()); n != 0 {
+		t.Fatalf("origin got %d requests, want none", n)
+	}
 }
 
 func FuzzFramingConn(f *testing.F) {

@@ -3,6 +3,8 @@ package edge
 import (
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"net/netip"
 	"net/url"
@@ -326,21 +328,43 @@ func (s *Server) cache(x *exchange, rt *route) {
 	}
 }
 
-// bodyFraming replaces the error of a stage that failed while reading a
-// request body the framing guard found malformed: the viewer's fault, 400.
+// bodyFraming replaces the error of a stage that failed while reading the
+// request body: a body the framing guard found malformed, or one net/http
+// could not read (a malformed chunk or trailer, too much chunk overhead) is
+// the viewer's fault, 400, not a bad origin; one that stopped arriving is
+// 408. A viewer that went away mid-body keeps the stage's error (499), and
+// so does every HTTP/2 request.
 func (s *Server) bodyFraming(x *exchange, err error) error {
-	if x.guard == nil {
-		return err
-	}
 	var mb *http.MaxBytesError
 	if errors.As(err, &mb) {
 		return err
+	}
+	if x.guard == nil {
+		return err // HTTP/2 reports a viewer that went away in its own words
 	}
 	if v := x.guard.verdictFor(x.seq); v != nil {
 		x.closeConn = true
 		return &Error{Status: v.status, Msg: "malformed request: " + v.reason, Err: err}
 	}
-	return err
+	if x.body == nil {
+		return err
+	}
+	be := x.body.readErr()
+	var ne net.Error
+	switch {
+	case be == nil, errors.Is(be, io.ErrUnexpectedEOF), errors.Is(be, net.ErrClosed):
+		return err
+	case errors.As(be, &mb):
+		x.closeConn = true
+		return &Error{Status: http.StatusRequestEntityTooLarge, Msg: "request body too large", Err: err}
+	case errors.As(be, &ne) && ne.Timeout():
+		x.closeConn = true
+		return &Error{Status: http.StatusRequestTimeout, Msg: "request body not received in time", Err: err}
+	case errors.As(be, &ne):
+		return err // the connection failed: the viewer is gone
+	}
+	x.closeConn = true
+	return &Error{Status: http.StatusBadRequest, Msg: "malformed request body", Err: err}
 }
 
 // viewerResponse gives the buffered answer to the viewer-response function

@@ -226,18 +226,32 @@ func (s *Server) isTrusted(a netip.Addr) bool {
 	return false
 }
 
-// bodyCounter counts the request body bytes read, for the access log. It
-// is allocated per request (never pooled): a transport may still read or
-// close a request body after the handler returned.
+// bodyCounter counts the request body bytes read, for the access log, and
+// keeps the first error reading it, so that a stage that failed because the
+// viewer's body was broken is answered as the viewer's fault. It is
+// allocated per request (never pooled): a transport may still read or close
+// a request body after the handler returned.
 type bodyCounter struct {
-	rc io.ReadCloser
-	n  atomic.Int64
+	rc  io.ReadCloser
+	n   atomic.Int64
+	err atomic.Pointer[error]
 }
 
 func (b *bodyCounter) Read(p []byte) (int, error) {
 	n, err := b.rc.Read(p)
 	b.n.Add(int64(n))
+	if err != nil && err != io.EOF && b.err.Load() == nil {
+		b.err.CompareAndSwap(nil, &err)
+	}
 	return n, err
+}
+
+// readErr is the first error reading the body other than io.EOF, or nil.
+func (b *bodyCounter) readErr() error {
+	if e := b.err.Load(); e != nil {
+		return *e
+	}
+	return nil
 }
 
 func (b *bodyCounter) Close() error { return b.rc.Close() }

@@ -138,7 +138,7 @@ type options struct {
 // env is one running edge in front of one recording origin, with a token
 // issuer its decision service trusts.
 type env struct {
-	t      *testing.T
+	t      testing.TB
 	addr   string // the edge's viewer listener
 	admin  string // the edge's admin listener
 	origin *origin
@@ -147,10 +147,10 @@ type env struct {
 }
 
 // newEnv starts the default edge.
-func newEnv(t *testing.T) *env { return newEnvWith(t, options{}) }
+func newEnv(t testing.TB) *env { return newEnvWith(t, options{}) }
 
 // newEnvWith starts an edge with changed options.
-func newEnvWith(t *testing.T, o options) *env {
+func newEnvWith(t testing.TB, o options) *env {
 	t.Helper()
 	iss := tokentest.NewIssuer(t)
 	org := newOrigin(t)
@@ -163,7 +163,7 @@ func newEnvWith(t *testing.T, o options) *env {
 
 // startEdge runs the binary on cfg and returns its listeners once both
 // are up. The process is stopped (SIGTERM, then SIGKILL) by t.Cleanup.
-func startEdge(t *testing.T, cfg string) (addr, admin string, logs *testkit.Buffer) {
+func startEdge(t testing.TB, cfg string) (addr, admin string, logs *testkit.Buffer) {
 	t.Helper()
 	file := filepath.Join(t.TempDir(), "edgeward.yaml")
 	if err := os.WriteFile(file, []byte(cfg), 0o600); err != nil {
@@ -363,7 +363,7 @@ func isTimeout(err error) bool {
 // origin is a recording origin that reads requests the way a careless
 // origin would: leniently.
 type origin struct {
-	t  *testing.T
+	t  testing.TB
 	ln net.Listener
 
 	mu     sync.Mutex
@@ -391,7 +391,7 @@ type originReply struct {
 	Body   string
 }
 
-func newOrigin(t *testing.T) *origin {
+func newOrigin(t testing.TB) *origin {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -556,9 +556,10 @@ func readLenient(br *bufio.Reader) (originRequest, error) {
 	req.Raw = raw.Bytes()
 	req.Path = lenientPath(req.Target)
 	var body io.Reader
+	chunked := false
 	switch {
 	case strings.Contains(strings.ToLower(strings.Join(req.Header.Values("Transfer-Encoding"), ",")), "chunked"):
-		body = httputil.NewChunkedReader(br)
+		body, chunked = httputil.NewChunkedReader(br), true
 	case req.Header.Get("Content-Length") != "":
 		n, err := strconv.ParseInt(req.Header.Get("Content-Length"), 10, 64)
 		if err != nil || n < 0 {
@@ -570,6 +571,17 @@ func readLenient(br *bufio.Reader) (originRequest, error) {
 		req.Body, err = io.ReadAll(body)
 		if err != nil {
 			return req, err
+		}
+	}
+	// The chunked reader stops at the last chunk: the trailer section
+	// and its blank line are still to be read.
+	for chunked {
+		l, err := br.ReadString('\n')
+		if err != nil {
+			return req, err
+		}
+		if strings.TrimRight(l, "\r\n") == "" {
+			break
 		}
 	}
 	return req, nil
