@@ -318,43 +318,6 @@ func with(h http.Header, kv ...string) http.Header {
 	return out
 }
 
-// raw writes request bytes on a fresh connection and reads what comes
-// back until the edge closes the connection or wait passes. It returns
-// every response it could parse, and whether the edge closed the
-// connection.
-func (e *env) raw(request string, wait time.Duration) (responses []response, closed bool) {
-	e.t.Helper()
-	c, err := net.Dial("tcp", e.addr)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(wait))
-	if _, err := io.WriteString(c, request); err != nil {
-		// The edge may close before reading everything: that is an answer.
-		return nil, true
-	}
-	// Half-close so that an edge waiting for more knows there is none.
-	if tc, ok := c.(*net.TCPConn); ok {
-		tc.CloseWrite()
-	}
-	br := bufio.NewReader(c)
-	for {
-		res, err := http.ReadResponse(br, nil)
-		if err != nil {
-			return responses, !isTimeout(err)
-		}
-		b, _ := io.ReadAll(res.Body)
-		res.Body.Close()
-		responses = append(responses, response{status: res.StatusCode, header: res.Header, body: string(b), closed: res.Close})
-		if res.Close {
-			// The edge announced the close; it must follow.
-			_, err := br.ReadByte()
-			return responses, err == io.EOF || err != nil && !isTimeout(err)
-		}
-	}
-}
-
 func isTimeout(err error) bool {
 	var ne net.Error
 	return errors.As(err, &ne) && ne.Timeout()

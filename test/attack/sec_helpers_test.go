@@ -1,12 +1,10 @@
 package attack
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -37,27 +35,14 @@ func secRaw(method, target string, lines []string, body string) string {
 }
 
 // secOne writes a raw request on a fresh connection and returns the
-// response. Unlike env.raw it does not half-close the connection after
-// writing: net/http takes a half-close for a viewer that went away and
-// cancels the request (499), which is not what these cases attack.
+// response (see wire: the connection is not half-closed).
 func (e *env) secOne(request string) response {
 	e.t.Helper()
-	c, err := net.Dial("tcp", e.addr)
-	if err != nil {
-		e.t.Fatal(err)
+	r := wire(e.t, e.addr, request, 1)
+	if len(r.responses) == 0 {
+		e.t.Fatalf("no response to %q: closed %v, %v", request, r.closed, r.err)
 	}
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(20 * time.Second))
-	if _, err := io.WriteString(c, request); err != nil {
-		e.t.Fatalf("writing %q: %v", request, err)
-	}
-	res, err := http.ReadResponse(bufio.NewReader(c), nil)
-	if err != nil {
-		e.t.Fatalf("reading the response to %q: %v", request, err)
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	return response{status: res.StatusCode, header: res.Header, body: string(b), closed: res.Close}
+	return r.responses[0]
 }
 
 // secReached returns the single request that reached the origin since

@@ -35,7 +35,7 @@ func (w wireResult) statuses() []int {
 }
 
 // wire writes request bytes on a fresh connection and reads up to n
-// responses. Unlike env.raw it does not half-close the connection (net/http
+// responses. It does not half-close the connection (net/http
 // treats a half-closed connection as a client that went away and cancels
 // the request), so allowed requests are answered normally. After the n-th
 // response it reads on only if the edge announced "Connection: close", to
