@@ -331,7 +331,12 @@ if [ "$PROFILE" = 1 ]; then
   curl -s --max-time 30 -o "$RUN/hit.pprof" "http://127.0.0.1:9251/debug/pprof/profile?seconds=10"
   wait "$wrk_pid" || true
   PROFILE_TXT=$RUN/profile-top.txt
-  (cd "$ROOT" && go tool pprof -top "$EW" "$RUN/hit.pprof" 2>/dev/null | head -32) >"$PROFILE_TXT"
+  {
+    (cd "$ROOT" && go tool pprof -top "$EW" "$RUN/hit.pprof" 2>/dev/null | head -32)
+    echo
+    echo "cumulative (go tool pprof -top -cum), edgeward's own frames and the runtime's big ones:"
+    (cd "$ROOT" && go tool pprof -top -cum "$EW" "$RUN/hit.pprof" 2>/dev/null | sed -n '7,$p' | head -40)
+  } >"$PROFILE_TXT"
   cp "$RUN/hit.pprof" "$ROOT/bench/out/hit.pprof"
   cat "$PROFILE_TXT" >&2
 fi
