@@ -6,7 +6,7 @@
 # the ratios edgeward/peer. Everything it starts is stopped on exit.
 #
 #   bench/run.sh [--quick] [--profile] [--out FILE] [--scenarios LIST]
-#                [--rounds N] [--duration SECONDS] [--idle N]
+#                [--rounds N] [--duration SECONDS] [--idle N] [--added-rate N]
 #
 # --quick       3 rounds of 1 s, 1,000 idle connections (about 2-3 minutes)
 # (default)     5 rounds of 4 s, 5,000 idle connections (about 15 minutes)
@@ -14,6 +14,8 @@
 #               load and print `go tool pprof -top`
 # --scenarios   comma-separated subset of hit,added,miss,deny,large,down,
 #               or "none" (with --profile: the profile alone)
+# --added-rate  constant rate of the added-latency runs (default: half of
+#               edgeward's median hit rate measured just before)
 # --out FILE    results in Markdown (default bench/results/latest.md for a
 #               full run, bench/out/quick.md for --quick); the raw records
 #               go next to it as FILE with .raw.txt in place of .md
@@ -25,7 +27,7 @@ MODE=full
 PROFILE=0
 OUT=
 SCENARIOS=hit,added,miss,deny,large,down
-ROUNDS= DURATION= IDLE=
+ROUNDS= DURATION= IDLE= ADDED_RATE=
 CONNS=64
 THREADS=2
 ARGS="$*"
@@ -41,6 +43,7 @@ while [ $# -gt 0 ]; do
     --rounds) ROUNDS=$2; shift ;;
     --duration) DURATION=$2; shift ;;
     --idle) IDLE=$2; shift ;;
+    --added-rate) ADDED_RATE=$2; shift ;;
     -h|--help) usage 0 ;;
     *) echo "run.sh: unknown argument $1" >&2; usage 2 ;;
   esac
@@ -106,7 +109,7 @@ cleanup() {
   exit "$status"
 }
 trap cleanup EXIT
-trap 'log "run.sh: line $LINENO failed: $BASH_COMMAND (logs: $RUN/log/)"' ERR
+trap 'log "run.sh: line $LINENO failed: $BASH_COMMAND (logs: $RUN/log/; records so far: $RUN/raw.txt, for benchkit report -raw)"' ERR
 trap 'exit 130' INT TERM
 
 # wait_up URL: poll until the server answers at all (any HTTP status).
@@ -160,7 +163,7 @@ for u in 9202/ 9204/ 9205/ 9211/ 9231/ 9233/ 9234/ 9241/ 9242/ 9243/sideband/req
   wait_up "http://127.0.0.1:$u"
 done
 
-children() { pgrep -P "$1" | tr '\n' ' '; }
+children() { pgrep -P "$1" | tr '\n' ' ' || true; }
 declare -A SYS_PIDS
 SYS_PIDS[origin]="$(cat "$RUN/run/origin.pid") $(children "$(cat "$RUN/run/origin.pid")")"
 SYS_PIDS[nginx-authreq]="$(cat "$RUN/run/nginx.pid") $(children "$(cat "$RUN/run/nginx.pid")") $AUTHZ"
@@ -269,7 +272,7 @@ load() {
     extra="idle_wanted=$IDLE idle_open=$(sed 's/.*open=\([0-9]*\).*/\1/' <<<"$iline") idle_closed=$(sed 's/.*closed_by_server=\([0-9]*\).*/\1/' <<<"$iline")"
   fi
   line=$(grep '^BENCH' "$RUN/wrk/$sc-$sys-$round.txt") || die "wrk gave no result for $sc/$sys: $(cat "$RUN/wrk/$sc-$sys-$round.txt")"
-  echo "scenario=$sc system=$sys round=$round expect=$expect ${line#BENCH } cpu_ticks=$((t1 - t0)) clk_tck=$CLK_TCK rss_kb=$(peak_rss "$pids") $extra" >>"$RAW"
+  echo "scenario=$sc system=$sys round=$round expect=$expect ${line#BENCH } cpu_ticks=$((t1 - t0)) clk_tck=$CLK_TCK rss_kb=$(peak_rss "$pids") load1=$(cut -d' ' -f1 /proc/loadavg) $extra" >>"$RAW"
   log "   [$sc r$round] $(printf '%-20s' "$sys") ${line#BENCH requests=* duration_us=* }"
 }
 
@@ -302,7 +305,7 @@ if has added; then
   # origin and edgeward: what edgeward adds at moderate load.
   peak=$(awk '/scenario=hit / && /system=edgeward-embedded / {for (i=1;i<=NF;i++) if ($i ~ /^rps=/) print substr($i,5)}' "$RAW" |
     sort -n | awk '{v[NR]=$1} END {if (NR==0) print 0; else if (NR%2) print v[(NR+1)/2]; else print (v[NR/2]+v[NR/2+1])/2}')
-  rate=$(awk -v p="$peak" 'BEGIN {printf "%d", p / 2}')
+  rate=${ADDED_RATE:-$(awk -v p="$peak" 'BEGIN {printf "%d", p / 2}')}
   if [ "$rate" -gt 0 ]; then
     log "== added: $ROUNDS rounds x (origin edgeward-embedded) at $rate req/s, ${DURATION}s each"
     for r in $(seq "$ROUNDS"); do
@@ -310,7 +313,7 @@ if has added; then
         pids=${SYS_PIDS[$s]}; peak_reset "$pids"; t0=$(ticks "$pids")
         line=$("$BK" rate -url "$(url hit "$s")" -rate "$rate" -duration "${DURATION}s" -authorization "Bearer $TOKEN" -connections "$CONNS")
         t1=$(ticks "$pids")
-        echo "scenario=added system=$s round=$r expect=allow ${line#BENCH } cpu_ticks=$((t1 - t0)) clk_tck=$CLK_TCK rss_kb=$(peak_rss "$pids")" >>"$RAW"
+        echo "scenario=added system=$s round=$r expect=allow ${line#BENCH } cpu_ticks=$((t1 - t0)) clk_tck=$CLK_TCK rss_kb=$(peak_rss "$pids") load1=$(cut -d' ' -f1 /proc/loadavg)" >>"$RAW"
         log "   [added r$r] $(printf '%-20s' "$s") ${line#BENCH requests=* duration_us=* }"
       done
     done
@@ -331,12 +334,13 @@ if [ "$PROFILE" = 1 ]; then
   curl -s --max-time 30 -o "$RUN/hit.pprof" "http://127.0.0.1:9251/debug/pprof/profile?seconds=10"
   wait "$wrk_pid" || true
   PROFILE_TXT=$RUN/profile-top.txt
+  # sed reads all of pprof's output: head would end the pipe early (SIGPIPE).
   {
-    (cd "$ROOT" && go tool pprof -top "$EW" "$RUN/hit.pprof" 2>/dev/null | head -32)
+    (cd "$ROOT" && go tool pprof -top "$EW" "$RUN/hit.pprof" 2>&1 | sed -n '1,32p')
     echo
-    echo "cumulative (go tool pprof -top -cum), edgeward's own frames and the runtime's big ones:"
-    (cd "$ROOT" && go tool pprof -top -cum "$EW" "$RUN/hit.pprof" 2>/dev/null | sed -n '7,$p' | head -40)
-  } >"$PROFILE_TXT"
+    echo "cumulative (go tool pprof -top -cum):"
+    (cd "$ROOT" && go tool pprof -top -cum "$EW" "$RUN/hit.pprof" 2>&1 | sed -n '7,46p')
+  } >"$PROFILE_TXT" || log "   (go tool pprof failed; the profile is in $RUN/hit.pprof)"
   cp "$RUN/hit.pprof" "$ROOT/bench/out/hit.pprof"
   cat "$PROFILE_TXT" >&2
 fi
@@ -361,7 +365,7 @@ report_status=0
   echo
   echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC'), commit $(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo unknown)"
   echo "- machine: $(nproc) CPUs, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1), $(uname -sr)"
-  echo "- load average (1/5/15 min): $LOAD_START at the start, $LOAD_END at the end"
+  echo "- load average (1/5/15 min): $LOAD_START at the start, $LOAD_END at the end; 1-min load after each run: $(awk '{for (i=1;i<=NF;i++) if ($i ~ /^load1=/) print substr($i,7)}' "$RAW" | sort -n | awk 'NR==1 {lo=$1} {hi=$1} END {if (NR) printf "%s to %s", lo, hi; else printf "-"}')"
   echo "- command: \`bench/run.sh $ARGS\`; ${ROUNDS} interleaved rounds of ${DURATION} s per system, medians; wrk -t$THREADS -c$CONNS; $IDLE idle connections in the large scenario; load took ${elapsed} s"
   echo "- versions: $(nginx -v 2>&1 | sed 's/.*: //'), HAProxy $(haproxy -v | head -1 | awk '{print $3}'), Caddy $(caddy version | awk '{print $1}'), $(go version | awk '{print $3}')"
   echo "- systems: origin = the bare nginx origin; haproxy-proxy = HAProxy plain proxy (no auth, the floor);"
