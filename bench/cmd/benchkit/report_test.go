@@ -164,6 +164,17 @@ func TestRender_AddedLatency(t *testing.T) {
 	}
 }
 
+func TestRender_AddedLatencyNeedsAPacedGenerator(t *testing.T) {
+	out, _ := render1(t,
+		line("added", "origin", "1", "allow", "requests=1 duration_us=1 rps=528 p50_us=1 p99_us=6000000 p999_us=1 non2xx=0 sockerr=0", "target_rps=3198"),
+		line("added", Reference, "1", "allow", "requests=1 duration_us=1 rps=3190 p50_us=1 p99_us=900 p999_us=1 non2xx=0 sockerr=0", "target_rps=3198"),
+	)
+	want := "not measured: the load generator reached 528 and 3190 of 3198 req/s (origin, edgeward) | **unknown** |"
+	if !strings.Contains(out, want) {
+		t.Errorf("render output lacks %q:\n%s", want, out)
+	}
+}
+
 func TestRender_ReferenceFallsBackToAnEdgewardMode(t *testing.T) {
 	out, err := render1(t,
 		line("down", "nginx-authreq", "1", "deny", "requests=10 duration_us=1 rps=1000 p50_us=1 p99_us=1 p999_us=1 non2xx=10 sockerr=0", ""),
