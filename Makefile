@@ -2,7 +2,7 @@
 GO ?= go
 FUZZTIME ?= 30s
 
-.PHONY: build test ci vet fmt fuzz conformance bench demo
+.PHONY: build test ci vet fmt fuzz conformance bench bench-peers bench-full demo
 build:
 	$(GO) build -o bin/edgeward ./cmd/edgeward
 
@@ -30,9 +30,20 @@ fuzz:
 conformance:
 	bash scripts/conformance.sh
 
-# Go micro-benchmarks of the hot paths, benchstat-ready.
+# Go micro-benchmarks of the hot paths, benchstat-ready
+# (make bench > new.txt; benchstat old.txt new.txt).
 bench:
 	$(GO) test -run='^$$' -bench=. -benchmem -count=5 ./internal/...
+
+# edgeward side by side with nginx, Caddy and HAProxy on this machine
+# (bench/run.sh): about 2-3 minutes; results in bench/out/quick.md.
+bench-peers:
+	bash bench/run.sh --quick
+
+# The full run with a CPU profile of the hit path, about 15 minutes;
+# results in bench/results/latest.md (quoted by docs/benchmarks.md).
+bench-full:
+	bash bench/run.sh --profile
 
 demo:
 	$(GO) run ./cmd/edgeward demo

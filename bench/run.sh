@@ -1,0 +1,404 @@
+#!/usr/bin/env bash
+# bench/run.sh: edgeward side by side with nginx, Caddy and HAProxy on this
+# machine (issue 7). One command: installs what is missing, builds edgeward
+# and benchkit, starts every system on 127.0.0.1, runs the scenarios with
+# wrk in interleaved rounds (A B C A B C ...), and prints the medians with
+# the ratios edgeward/peer. Everything it starts is stopped on exit.
+#
+#   bench/run.sh [--quick] [--profile] [--out FILE] [--scenarios LIST]
+#                [--rounds N] [--duration SECONDS] [--idle N] [--added-rate N]
+#
+# --quick       3 rounds of 1 s, 1,000 idle connections (about 2-3 minutes)
+# (default)     5 rounds of 4 s, 5,000 idle connections (about 15 minutes)
+# --profile     also take a 10 s CPU profile of edgeward's hit path under
+#               load and print `go tool pprof -top`
+# --scenarios   comma-separated subset of hit,added,miss,deny,large,down,
+#               or "none" (with --profile: the profile alone)
+# --added-rate  constant rate of the added-latency runs (default: half of
+#               edgeward's median hit rate measured just before)
+# --out FILE    results in Markdown (default bench/results/latest.md for a
+#               full run, bench/out/quick.md for --quick); the raw records
+#               go next to it as FILE with .raw.txt in place of .md
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+RUN=$ROOT/bench/out/run
+MODE=full
+PROFILE=0
+OUT=
+SCENARIOS=hit,added,miss,deny,large,down
+ROUNDS= DURATION= IDLE= ADDED_RATE=
+CONNS=64
+THREADS=2
+ARGS="$*"
+
+usage() { sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --quick) MODE=quick ;;
+    --full) MODE=full ;;
+    --profile) PROFILE=1 ;;
+    --out) OUT=$2; shift ;;
+    --scenarios) SCENARIOS=$2; shift ;;
+    --rounds) ROUNDS=$2; shift ;;
+    --duration) DURATION=$2; shift ;;
+    --idle) IDLE=$2; shift ;;
+    --added-rate) ADDED_RATE=$2; shift ;;
+    -h|--help) usage 0 ;;
+    *) echo "run.sh: unknown argument $1" >&2; usage 2 ;;
+  esac
+  shift
+done
+if [ "$MODE" = quick ]; then
+  : "${ROUNDS:=3}" "${DURATION:=1}" "${IDLE:=1000}" "${OUT:=$ROOT/bench/out/quick.md}"
+else
+  : "${ROUNDS:=5}" "${DURATION:=4}" "${IDLE:=5000}" "${OUT:=$ROOT/bench/results/latest.md}"
+fi
+case "$OUT" in /*) ;; *) OUT=$PWD/$OUT ;; esac
+RAWOUT=${OUT%.md}.raw.txt
+has() { case ",$SCENARIOS," in *",$1,"*) return 0 ;; esac; return 1; }
+
+log() { printf '%s\n' "$*" >&2; }
+die() { printf '\nrun.sh: %s\n' "$*" >&2; exit 1; }
+
+# ---- what the harness needs ------------------------------------------------
+missing=()
+for b in nginx caddy haproxy wrk curl; do
+  command -v "$b" >/dev/null || missing+=("$b")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  log "== installing ${missing[*]}"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+command -v go >/dev/null || die "go is not installed (edgeward and benchkit are built from source)"
+
+# 5,000 idle connections plus load, in every process on either end.
+want_fds=$((IDLE + 2048))
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+ulimit -n 65536 2>/dev/null || true
+[ "$(ulimit -n)" = unlimited ] || [ "$(ulimit -n)" -ge "$want_fds" ] ||
+  die "ulimit -n is $(ulimit -n); $IDLE idle connections need at least $want_fds (raise the hard limit)"
+
+# Every port this harness listens on; a taken one is an error, not a guess.
+PORTS="9201 9202 9204 9205 9206 9211 9231 9233 9234 9241 9242 9243 9244 9251"
+for p in $PORTS; do
+  if ss -Hltn "sport = :$p" | grep -q .; then
+    die "port $p is taken: $(ss -Hltnp "sport = :$p" | head -1). Stop what listens there (another bench run?) and retry."
+  fi
+done
+
+# ---- start and stop ---------------------------------------------------------
+PIDS=()        # background processes started here
+PIDFILES=()    # daemons started here (nginx, haproxy)
+cleanup() {
+  local status=$?
+  set +e
+  for f in "${PIDFILES[@]}"; do
+    [ -s "$f" ] && kill "$(cat "$f")" 2>/dev/null
+  done
+  for p in "${PIDS[@]}"; do
+    kill "$p" 2>/dev/null
+  done
+  for p in "${PIDS[@]}"; do
+    wait "$p" 2>/dev/null
+  done
+  # Daemons exit asynchronously; give them a moment, then make sure.
+  for f in "${PIDFILES[@]}"; do
+    for _ in $(seq 50); do [ -s "$f" ] && kill -0 "$(cat "$f")" 2>/dev/null || break; sleep 0.1; done
+  done
+  exit "$status"
+}
+trap cleanup EXIT
+trap 'log "run.sh: line $LINENO failed: $BASH_COMMAND (logs: $RUN/log/; records so far: $RUN/raw.txt, for benchkit report -raw)"' ERR
+trap 'exit 130' INT TERM
+
+# wait_up URL: poll until the server answers at all (any HTTP status).
+wait_up() {
+  for _ in $(seq 100); do
+    curl -s -o /dev/null --max-time 1 "$1" && return 0
+    sleep 0.1
+  done
+  die "nothing answers at $1 (see $RUN/log/)"
+}
+
+rm -rf "$RUN"
+mkdir -p "$RUN"/{bin,conf,keys,log,run,www,nginx-cache,nginx-prefix,wrk} "$(dirname "$OUT")"
+
+log "== build"
+(cd "$ROOT" && go build -o "$RUN/bin/edgeward" ./cmd/edgeward && go build -o "$RUN/bin/benchkit" ./bench/cmd/benchkit)
+BK=$RUN/bin/benchkit
+EW=$RUN/bin/edgeward
+
+"$BK" setup -dir "$RUN/keys"
+head -c 1048576 /dev/urandom >"$RUN/www/large.bin"
+TOKEN=$(cat "$RUN/keys/token")
+BENCH_GATEWAY_CREDENTIAL=$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')
+export BENCH_GATEWAY_CREDENTIAL
+for f in origin.conf nginx.conf haproxy.cfg Caddyfile; do
+  sed "s|@OUT@|$RUN|g" "$ROOT/bench/peers/$f" >"$RUN/conf/$f"
+done
+
+log "== start"
+nginx -p "$RUN/nginx-prefix" -c "$RUN/conf/origin.conf" -e "$RUN/log/origin-error.log"
+PIDFILES+=("$RUN/run/origin.pid")
+wait_up http://127.0.0.1:9201/
+
+"$BK" authz -plain 127.0.0.1:9202 -sideband 127.0.0.1:9206 -credential "$BENCH_GATEWAY_CREDENTIAL" 2>"$RUN/log/authz.log" &
+AUTHZ=$!; PIDS+=("$AUTHZ")
+nginx -p "$RUN/nginx-prefix" -c "$RUN/conf/nginx.conf" -e "$RUN/log/nginx-error.log"
+PIDFILES+=("$RUN/run/nginx.pid")
+haproxy -f "$RUN/conf/haproxy.cfg" 2>"$RUN/log/haproxy.log"
+PIDFILES+=("$RUN/run/haproxy.pid")
+caddy run --config "$RUN/conf/Caddyfile" --adapter caddyfile >"$RUN/log/caddy.log" 2>&1 &
+CADDY=$!; PIDS+=("$CADDY")
+"$EW" serve -c "$ROOT/bench/edgeward/embedded.yaml" >"$RUN/log/ew-embedded.log" 2>&1 &
+EWA=$!; PIDS+=("$EWA")
+"$EW" decision serve -c "$ROOT/bench/edgeward/decision.yaml" >"$RUN/log/ew-decision.log" 2>&1 &
+EWD=$!; PIDS+=("$EWD")
+"$EW" serve -c "$ROOT/bench/edgeward/standalone-edge.yaml" >"$RUN/log/ew-standalone.log" 2>&1 &
+EWB=$!; PIDS+=("$EWB")
+"$EW" serve -c "$ROOT/bench/edgeward/sideband.yaml" >"$RUN/log/ew-sideband.log" 2>&1 &
+EWC=$!; PIDS+=("$EWC")
+for u in 9202/ 9204/ 9205/ 9211/ 9231/ 9233/ 9234/ 9241/ 9242/ 9243/sideband/request 9244/ 9206/sideband/request; do
+  wait_up "http://127.0.0.1:$u"
+done
+
+children() { pgrep -P "$1" | tr '\n' ' ' || true; }
+declare -A SYS_PIDS
+SYS_PIDS[origin]="$(cat "$RUN/run/origin.pid") $(children "$(cat "$RUN/run/origin.pid")")"
+SYS_PIDS[nginx-authreq]="$(cat "$RUN/run/nginx.pid") $(children "$(cat "$RUN/run/nginx.pid")") $AUTHZ"
+SYS_PIDS[haproxy-proxy]="$(cat "$RUN/run/haproxy.pid")"
+SYS_PIDS[haproxy-jwt]="$(cat "$RUN/run/haproxy.pid")"
+SYS_PIDS[caddy-fwdauth]="$CADDY $AUTHZ"
+SYS_PIDS[edgeward-embedded]="$EWA"
+SYS_PIDS[edgeward-standalone]="$EWB $EWD"
+SYS_PIDS[edgeward-sideband]="$EWC $AUTHZ"
+
+# url SCENARIO SYSTEM: where the system serves the scenario's request.
+url() {
+  local path=/orders/1 port
+  case "$1" in miss) path=/orders ;; large) path=/large ;; esac
+  case "$2" in
+    origin) port=9201 ;;
+    haproxy-proxy) port=9231 ;;
+    haproxy-jwt) if [ "$1" = hit ] || [ "$1" = deny ]; then port=9233; else port=9234; fi ;;
+    nginx-authreq) if [ "$1" = hit ] || [ "$1" = deny ] || [ "$1" = down ]; then port=9205; else port=9204; fi ;;
+    caddy-fwdauth) port=9211 ;;
+    edgeward-embedded) port=9241 ;;
+    edgeward-standalone) port=9242 ;;
+    edgeward-sideband) port=9244 ;;
+  esac
+  echo "http://127.0.0.1:$port$path"
+}
+
+SYS_HIT="origin haproxy-jwt nginx-authreq caddy-fwdauth edgeward-embedded edgeward-standalone edgeward-sideband"
+SYS_MISS="origin haproxy-proxy haproxy-jwt nginx-authreq caddy-fwdauth edgeward-embedded edgeward-standalone edgeward-sideband"
+SYS_DENY="haproxy-jwt nginx-authreq caddy-fwdauth edgeward-embedded edgeward-standalone edgeward-sideband"
+SYS_DOWN="nginx-authreq caddy-fwdauth edgeward-standalone edgeward-sideband"
+SYS_LARGE=$SYS_MISS
+
+# ---- correctness before speed -------------------------------------------------
+# status URL [TOKEN]: the HTTP status of one GET.
+status() {
+  if [ -n "${2:-}" ]; then
+    curl -s -o /dev/null -w '%{http_code}' --max-time 5 -H "Authorization: Bearer $2" "$1"
+  else
+    curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$1"
+  fi
+}
+log "== check every system answers as the scenario assumes"
+bad=0
+check() { # what want got
+  if [ "$2" != "$3" ]; then log "   CHECK FAILED: $1: want $2, got $3"; bad=1; fi
+}
+for s in $SYS_HIT; do
+  u=$(url hit "$s"); status "$u" "$TOKEN" >/dev/null
+  check "hit $s $u" 200 "$(status "$u" "$TOKEN")"
+done
+for e in 9241 9242 9244; do
+  xc=$(curl -s -o /dev/null -D - -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$e/orders/1" | tr -d '\r' | sed -n 's/^X-Cache: //ip')
+  check "edgeward :$e /orders/1 is a cache hit (X-Cache)" "Hit from edgeward" "$xc"
+done
+for s in $SYS_MISS; do
+  u=$(url miss "$s"); check "miss $s $u" 200 "$(status "$u" "$TOKEN")"
+  u=$(url large "$s")
+  check "large $s $u (bytes)" 1048576 "$(curl -s -o /dev/null -w '%{size_download}' --max-time 10 -H "Authorization: Bearer $TOKEN" "$u")"
+done
+for s in $SYS_DENY; do
+  u=$(url deny "$s"); got=$(status "$u")
+  case "$got" in 401|403) ;; *) check "deny $s $u" "401 or 403" "$got" ;; esac
+done
+[ "$bad" = 0 ] || die "a system does not answer as the benchmark assumes; fix that first"
+
+# ---- load -----------------------------------------------------------------
+RAW=$RUN/raw.txt
+: >"$RAW"
+CLK_TCK=$(getconf CLK_TCK)
+
+# procfiles PIDS NAME: the /proc/PID/NAME files of the processes.
+procfiles() { local p; for p in $1; do printf '/proc/%s/%s\n' "$p" "$2"; done; }
+# ticks PIDS: utime+stime of the processes, in clock ticks (gone ones count 0).
+ticks() {
+  procfiles "$1" stat | { xargs cat 2>/dev/null || true; } | awk '{sub(/^.*\) /, ""); t += $12 + $13} END {print t + 0}'
+}
+# peak_reset PIDS / peak_rss PIDS: VmHWM, reset before each run, summed after.
+peak_reset() { local p; for p in $1; do { echo 5 >"/proc/$p/clear_refs"; } 2>/dev/null || true; done; }
+peak_rss() {
+  procfiles "$1" status | { xargs cat 2>/dev/null || true; } | awk '/^VmHWM:/ {t += $2} END {print t + 0}'
+}
+
+# load SCENARIO SYSTEM ROUND EXPECT AUTH [EXTRA...]: one measured wrk run.
+load() {
+  local sc=$1 sys=$2 round=$3 expect=$4 auth=$5 u pids t0 t1 line extra=""
+  u=$(url "$sc" "$sys")
+  pids=${SYS_PIDS[$sys]}
+  local hdr=()
+  [ "$auth" = token ] && hdr=(-H "Authorization: Bearer $TOKEN")
+  local idle_pid=""
+  if [ "$sc" = large ]; then
+    rm -f "$RUN/idle.ready"
+    "$BK" idle -url "$(url hit "$sys")" -n "$IDLE" -authorization "Bearer $TOKEN" -ready "$RUN/idle.ready" >"$RUN/idle.out" 2>&1 &
+    idle_pid=$!; PIDS+=("$idle_pid")
+    for _ in $(seq 600); do [ -s "$RUN/idle.ready" ] && break; kill -0 "$idle_pid" 2>/dev/null || break; sleep 0.1; done
+    [ -s "$RUN/idle.ready" ] || die "benchkit idle did not get ready against $sys: $(cat "$RUN/idle.out")"
+  fi
+  peak_reset "$pids"
+  t0=$(ticks "$pids")
+  wrk -t"$THREADS" -c"$CONNS" -d"${DURATION}s" -s "$ROOT/bench/wrk/report.lua" "${hdr[@]}" "$u" >"$RUN/wrk/$sc-$sys-$round.txt" 2>&1 || true
+  t1=$(ticks "$pids")
+  if [ -n "$idle_pid" ]; then
+    kill "$idle_pid" 2>/dev/null; wait "$idle_pid" 2>/dev/null || true
+    local iline; iline=$(grep '^IDLE' "$RUN/idle.out" || echo "IDLE open=0 closed_by_server=0")
+    extra="idle_wanted=$IDLE idle_open=$(sed 's/.*open=\([0-9]*\).*/\1/' <<<"$iline") idle_closed=$(sed 's/.*closed_by_server=\([0-9]*\).*/\1/' <<<"$iline")"
+  fi
+  line=$(grep '^BENCH' "$RUN/wrk/$sc-$sys-$round.txt") || die "wrk gave no result for $sc/$sys: $(cat "$RUN/wrk/$sc-$sys-$round.txt")"
+  echo "scenario=$sc system=$sys round=$round expect=$expect ${line#BENCH } cpu_ticks=$((t1 - t0)) clk_tck=$CLK_TCK rss_kb=$(peak_rss "$pids") load1=$(cut -d' ' -f1 /proc/loadavg) $extra" >>"$RAW"
+  log "   [$sc r$round] $(printf '%-20s' "$sys") ${line#BENCH requests=* duration_us=* }"
+}
+
+# scenario NAME EXPECT AUTH SYSTEMS: interleaved rounds.
+scenario() {
+  local sc=$1 expect=$2 auth=$3 systems=$4 r s
+  log "== $sc: $ROUNDS rounds x ($systems), ${DURATION}s each, $CONNS connections"
+  for r in $(seq "$ROUNDS"); do
+    for s in $systems; do load "$sc" "$s" "$r" "$expect" "$auth"; done
+  done
+}
+
+# warm SCENARIO SYSTEMS: fill caches, token caches and connection pools
+# (in a quick run the checks above did the caches).
+warm() {
+  local s
+  [ "$MODE" = quick ] && return 0
+  for s in $2; do
+    wrk -t1 -c8 -d1s -H "Authorization: Bearer $TOKEN" "$(url "$1" "$s")" >/dev/null 2>&1 || true
+  done
+}
+
+LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
+started=$(date +%s)
+
+if has hit; then warm hit "$SYS_HIT"; scenario hit allow token "$SYS_HIT"; fi
+
+if has added; then
+  # Half of edgeward's median peak hit rate, open loop, against the bare
+  # origin and edgeward: what edgeward adds at moderate load.
+  peak=$(awk '/scenario=hit / && /system=edgeward-embedded / {for (i=1;i<=NF;i++) if ($i ~ /^rps=/) print substr($i,5)}' "$RAW" |
+    sort -n | awk '{v[NR]=$1} END {if (NR==0) print 0; else if (NR%2) print v[(NR+1)/2]; else print (v[NR/2]+v[NR/2+1])/2}')
+  rate=${ADDED_RATE:-$(awk -v p="$peak" 'BEGIN {printf "%d", p / 2}')}
+  if [ "$rate" -gt 0 ]; then
+    log "== added: $ROUNDS rounds x (origin edgeward-embedded) at $rate req/s, ${DURATION}s each"
+    for r in $(seq "$ROUNDS"); do
+      for s in origin edgeward-embedded; do
+        pids=${SYS_PIDS[$s]}; peak_reset "$pids"; t0=$(ticks "$pids")
+        line=$("$BK" rate -url "$(url hit "$s")" -rate "$rate" -duration "${DURATION}s" -authorization "Bearer $TOKEN" -connections "$CONNS")
+        t1=$(ticks "$pids")
+        echo "scenario=added system=$s round=$r expect=allow ${line#BENCH } cpu_ticks=$((t1 - t0)) clk_tck=$CLK_TCK rss_kb=$(peak_rss "$pids") load1=$(cut -d' ' -f1 /proc/loadavg) target_rps=$rate" >>"$RAW"
+        log "   [added r$r] $(printf '%-20s' "$s") ${line#BENCH requests=* duration_us=* }"
+      done
+    done
+  else
+    log "== added: skipped (needs the hit scenario's edgeward rate)"
+  fi
+fi
+
+PROFILE_TXT=
+if [ "$PROFILE" = 1 ]; then
+  # Before miss and large: their garbage would put the runtime's scavenger
+  # in the hit path's profile.
+  log "== profile: 10 s CPU profile of edgeward-embedded under the hit load"
+  wrk -t"$THREADS" -c"$CONNS" -d12s -H "Authorization: Bearer $TOKEN" "$(url hit edgeward-embedded)" >"$RUN/wrk/profile.txt" 2>&1 &
+  wrk_pid=$!; PIDS+=("$wrk_pid")
+  curl -s --max-time 30 -o "$RUN/hit.pprof" "http://127.0.0.1:9251/debug/pprof/profile?seconds=10"
+  wait "$wrk_pid" || true
+  PROFILE_TXT=$RUN/profile-top.txt
+  # sed reads all of pprof's output: head would end the pipe early (SIGPIPE).
+  {
+    (cd "$ROOT" && go tool pprof -top "$EW" "$RUN/hit.pprof" 2>&1 | sed -n '1,32p')
+    echo
+    echo "cumulative (go tool pprof -top -cum):"
+    (cd "$ROOT" && go tool pprof -top -cum "$EW" "$RUN/hit.pprof" 2>&1 | sed -n '7,46p')
+  } >"$PROFILE_TXT" || log "   (go tool pprof failed; the profile is in $RUN/hit.pprof)"
+  cp "$RUN/hit.pprof" "$ROOT/bench/out/hit.pprof"
+  cat "$PROFILE_TXT" >&2
+fi
+
+if has miss; then warm miss "$SYS_MISS"; scenario miss allow token "$SYS_MISS"; fi
+has deny && scenario deny deny none "$SYS_DENY"
+has large && scenario large allow token "$SYS_LARGE"
+
+
+if has down; then
+  # The trivial authorizer (nginx, Caddy, edgeward sideband) and the
+  # standalone decision service are stopped: every answer must be a deny
+  # or a 5xx. Last, because they stay down.
+  kill "$AUTHZ" "$EWD"; wait "$AUTHZ" "$EWD" 2>/dev/null || true
+  scenario down deny token "$SYS_DOWN"
+fi
+
+LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
+elapsed=$(( $(date +%s) - started ))
+
+# ---- report -----------------------------------------------------------------
+cp "$RAW" "$RAWOUT"
+report_status=0
+"$BK" report -raw "$RAW" -out "$RUN/tables.md" >/dev/null || report_status=$?
+{
+  echo "# edgeward side by side ($MODE run)"
+  echo
+  echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC'), commit $(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo unknown)"
+  echo "- machine: $(nproc) CPUs, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1), $(uname -sr)"
+  echo "- load average (1/5/15 min): $LOAD_START at the start, $LOAD_END at the end; 1-min load after each run: $(awk '{for (i=1;i<=NF;i++) if ($i ~ /^load1=/) print substr($i,7)}' "$RAW" | sort -n | awk 'NR==1 {lo=$1} {hi=$1} END {if (NR) printf "%s to %s", lo, hi; else printf "-"}')"
+  echo "- command: \`bench/run.sh $ARGS\`; ${ROUNDS} interleaved rounds of ${DURATION} s per system, medians; wrk -t$THREADS -c$CONNS; $IDLE idle connections in the large scenario; load took ${elapsed} s"
+  echo "- versions: $(nginx -v 2>&1 | sed 's/.*: //'), HAProxy $(haproxy -v | head -1 | awk '{print $3}'), Caddy $(caddy version | awk '{print $1}'), $(go version | awk '{print $3}')"
+  echo "- systems: origin = the bare nginx origin; haproxy-proxy = HAProxy plain proxy (no auth, the floor);"
+  echo "  haproxy-jwt = HAProxy RS256 jwt_verify + claims, then its cache (hit, deny) or proxy (miss, large);"
+  echo "  nginx-authreq = nginx auth_request to the trivial authorizer, + proxy_cache (hit, deny, down) or proxy (miss, large);"
+  echo "  caddy-fwdauth = Caddy forward_auth + reverse_proxy (no cache in any scenario);"
+  echo "  edgeward-embedded = decision service in process, real RS256 token (verified-token cache warm);"
+  echo "  edgeward-standalone = edge + \`edgeward decision serve\` over HTTP; edgeward-sideband = authorize function to the trivial authorizer."
+  echo "- CPU s / 10k req: utime+stime of every process of the system (authorizer and decision service included, origin excluded"
+  echo "  except for the origin row); peak RSS: VmHWM summed over the same processes, reset before each run."
+  cat "$RUN/tables.md"
+  if [ -n "$PROFILE_TXT" ]; then
+    echo
+    echo "### CPU profile of edgeward's hit path (10 s under wrk -c$CONNS, \`go tool pprof -top\`; bench/out/hit.pprof)"
+    echo
+    echo '```'
+    cat "$PROFILE_TXT"
+    echo '```'
+  fi
+} >"$OUT"
+echo
+cat "$OUT"
+echo
+echo "results: $OUT (raw records: $RAWOUT)"
+if [ "$report_status" != 0 ]; then
+  printf '\n!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n' >&2
+  printf '!!  FAILURE: a system answered 2xx/3xx where it had to deny (FAIL-OPEN)  !!\n' >&2
+  printf '!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n' >&2
+  exit 3
+fi
+if grep -q '^### FAILURES' "$OUT"; then
+  log "!! some runs had errors: see FAILURES in $OUT"
+fi
