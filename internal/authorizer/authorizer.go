@@ -67,6 +67,8 @@ type Authorizer struct {
 	failOpen   bool
 	debug      bool
 
+	keys keyTable
+
 	// limitedUntil is the end of the current 429 window (UnixNano, 0:
 	// none).
 	limitedUntil atomic.Int64
