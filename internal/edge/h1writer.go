@@ -44,7 +44,9 @@ type h1Writer struct {
 	prefixed    bool // the header has http.TrailerPrefix keys
 	chunked     bool
 	closeAfter  bool
-	err         error // a write failed: the connection is done
+	err         error    // a write failed: the connection is done
+	clBuf       [24]byte // Content-Length, formatted without an allocation
+	numBuf      [24]byte // status codes and chunk sizes
 }
 
 // bufferBeforeChunking is net/http's: the body held back to decide on a
@@ -190,9 +192,8 @@ func appendValue(b []byte, v string) []byte {
 
 func (w *h1Writer) statusLine(code int) {
 	if text := http.StatusText(code); text != "" {
-		var buf [16]byte
 		w.bw.WriteString("HTTP/1.1 ")
-		w.bw.Write(strconv.AppendInt(buf[:0], int64(code), 10))
+		w.bw.Write(strconv.AppendInt(w.numBuf[:0], int64(code), 10))
 		w.bw.WriteByte(' ')
 		w.bw.WriteString(text)
 		w.bw.WriteString("\r\n")
@@ -240,8 +241,7 @@ func (w *h1Writer) body(p []byte) {
 		return
 	}
 	if w.chunked {
-		var buf [16]byte
-		w.bw.Write(strconv.AppendInt(buf[:0], int64(len(p)), 16))
+		w.bw.Write(strconv.AppendInt(w.numBuf[:0], int64(len(p)), 16))
 		w.bw.WriteString("\r\n")
 		w.bw.Write(p)
 		_, err := w.bw.WriteString("\r\n")
@@ -266,13 +266,12 @@ func (w *h1Writer) emitHead(p []byte, done bool) {
 	hasCL := w.cl != -1
 	hasTE := w.te != ""
 	trailers := w.prefixed || len(w.declared) > 0
-	var clBuf [20]byte
 	var cl []byte
 	if hasCL {
-		cl = strconv.AppendInt(clBuf[:0], w.cl, 10)
+		cl = strconv.AppendInt(w.clBuf[:0], w.cl, 10)
 	}
 	if done && !trailers && !hasTE && bodyAllowed(code) && !hasCL && (!w.isHEAD || len(p) > 0) {
-		cl, hasCL = strconv.AppendInt(clBuf[:0], int64(len(p)), 10), true
+		cl, hasCL = strconv.AppendInt(w.clBuf[:0], int64(len(p)), 10), true
 	}
 	if !bodyAllowed(code) {
 		cl = nil // suppressed for 1xx, 204 and 304
@@ -301,7 +300,7 @@ func (w *h1Writer) emitHead(p []byte, done bool) {
 	} else {
 		for _, v := range w.connection {
 			w.bw.WriteString("Connection: ")
-			w.bw.Write(appendValue(clBuf[:0:0], v))
+			w.bw.Write(appendValue(nil, v))
 			w.bw.WriteString("\r\n")
 		}
 	}
