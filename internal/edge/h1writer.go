@@ -25,6 +25,7 @@ type h1Writer struct {
 	c      *h1Conn
 	req    *http.Request
 	header http.Header
+	keep   http.Header // the connection's header map, cleared between responses
 	bw     *bufio.Writer
 
 	status      int
@@ -56,11 +57,18 @@ const bufferBeforeChunking = 2048
 func (w *h1Writer) reset(r *http.Request) {
 	if w.bw == nil {
 		w.bw = bufio.NewWriterSize(w.c.fc, 4096)
+		w.keep = make(http.Header, 16)
 	}
+	// One header map serves every response of the connection: nothing
+	// keeps a ResponseWriter's map past the response (the cache stores
+	// copies; the access log reads it during Log), so it is cleared, not
+	// reallocated and regrown, for each response.
+	clear(w.keep)
 	*w = h1Writer{
 		c:          w.c,
 		req:        r,
-		header:     make(http.Header, 8),
+		header:     w.keep,
+		keep:       w.keep,
 		bw:         w.bw,
 		isHEAD:     r.Method == http.MethodHead,
 		fields:     w.fields[:0],
