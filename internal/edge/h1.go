@@ -245,9 +245,8 @@ func (c *h1Conn) readHead(wait time.Duration) (int, error) {
 	deadlineSet := false
 	for {
 		if n := headLen(c.buf[c.r:c.w]); n != 0 {
-			if deadlineSet {
-				_ = c.fc.SetReadDeadline(time.Time{})
-			}
+			// The deadline stays: nothing is read while the request is
+			// served (it has no body), and the next head sets its own.
 			return n, nil
 		}
 		if c.w-c.r > c.h.limit {
