@@ -322,8 +322,8 @@ func (c *h1Conn) handOver() bool {
 	return c.h.handoff.give(&handoffConn{framingConn: c.fc, pending: pending})
 }
 
-// parse reads the head at buf[r:r+n] into a request, or reports that the
-// fast lane does not serve it.
+// parse reads the head at buf[r:r+n] (n includes the blank line) into a
+// request, or reports that the fast lane does not serve it.
 func (c *h1Conn) parse(n int) (*http.Request, bool) {
 	// One string holds the method, target, names that are not interned
 	// and values of the request.
@@ -339,26 +339,21 @@ func (c *h1Conn) parse(n int) (*http.Request, bool) {
 		return nil, false
 	}
 	target, ok := cutSuffix(line, " HTTP/1.1")
-	if !ok || len(target) == 0 || target[0] != '/' || len(target) > int(c.h.s.cfg.Limits.MaxURIBytes) {
+	if !ok || len(target) == 0 || target[0] != '/' || len(target) > int(c.h.s.cfg.Limits.MaxURIBytes) ||
+		indexByte(target, ' ') >= 0 { // net/http reads "GET /a b HTTP/1.1" another way, and refuses it
 		return nil, false
 	}
 	u, err := url.ParseRequestURI(target)
 	if err != nil {
 		return nil, false
 	}
-	if indexByte(target, ' ') >= 0 {
-		return nil, false // net/http reads "GET /a b HTTP/1.1" another way, and refuses it
-	}
-	n = 0
-	if rest != "" {
-		n = strings.Count(rest, "\r\n")
-	}
-	if n > maxFastHeaders {
+	lines := strings.Count(rest, "\r\n") // every header line ends in CRLF
+	if lines > maxFastHeaders {
 		return nil, false
 	}
-	hdr := make(http.Header, n)
+	hdr := make(http.Header, lines)
 	// One backing array for the values, as net/http's reader does.
-	vals := make([]string, n)
+	vals := make([]string, lines)
 	nv := 0
 	host, hosts := "", 0
 	for rest != "" {
