@@ -4,10 +4,13 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"golang.org/x/net/http/httpguts"
 
@@ -134,7 +137,7 @@ func (a *Authorizer) apply(ctx context.Context, r *edge.Request, sent *sideband.
 	}
 	h.URL.ForceQuery = false
 	for _, c := range changes {
-		key := http.CanonicalHeaderKey(c.name)
+		key := a.keys.canonical(c.name)
 		if c.values == nil {
 			delete(h.Header, key)
 		} else {
@@ -151,6 +154,39 @@ func (a *Authorizer) apply(ctx context.Context, r *edge.Request, sent *sideband.
 	return nil
 }
 
+// keyTable interns the canonical forms of the header names decisions
+// change: the same few names (x-user-id, authorization) come back on every
+// request, and http.CanonicalHeaderKey allocates for a lower-case name. It
+// holds at most maxKeyTable names; others are canonicalised each time.
+type keyTable struct {
+	m  atomic.Pointer[map[string]string]
+	mu sync.Mutex // serialises additions
+}
+
+const maxKeyTable = 256
+
+func (t *keyTable) canonical(name string) string {
+	if m := t.m.Load(); m != nil {
+		if k, ok := (*m)[name]; ok {
+			return k
+		}
+	}
+	k := http.CanonicalHeaderKey(name)
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var old map[string]string
+	if m := t.m.Load(); m != nil {
+		old = *m
+	}
+	if len(old) < maxKeyTable {
+		m := make(map[string]string, len(old)+1)
+		maps.Copy(m, old)
+		m[strings.Clone(name)] = k
+		t.m.Store(&m)
+	}
+	return k
+}
+
 // headerChanges compares the headers sent with the allow's, per name
 // (case-insensitive), and returns what to set or remove. Names the allow
 // may not touch are returned in dropped: host (handled with the url), the
@@ -159,6 +195,92 @@ func (a *Authorizer) headerChanges(sent, got sideband.Headers) (changes []change
 	if sameHeaders(sent, got) {
 		return nil, nil, nil
 	}
+	if len(sent)+len(got) > maxScanHeaders {
+		return a.headerChangesGrouped(sent, got)
+	}
+	// Few headers (every real request): compare by scanning the lists,
+	// which costs no map per request. Names are handled at their first
+	// appearance, in the same order as headerChangesGrouped.
+	for i, e := range got {
+		if seen(got[:i], e.Name) || strings.EqualFold(e.Name, "host") || sameValues(sent, got, e.Name) {
+			continue
+		}
+		name := strings.ToLower(e.Name)
+		if !a.mayChange(name) {
+			dropped = append(dropped, "header "+name)
+			continue
+		}
+		vs := values(got, e.Name)
+		if !validHeader(name, vs) {
+			return nil, nil, fmt.Errorf("%w: invalid header %q", errBadDecision, name)
+		}
+		changes = append(changes, change{name: name, values: vs})
+	}
+	for i, e := range sent {
+		if seen(sent[:i], e.Name) || strings.EqualFold(e.Name, "host") || seen(got, e.Name) {
+			continue
+		}
+		name := strings.ToLower(e.Name)
+		if !a.mayChange(name) {
+			dropped = append(dropped, "header "+name)
+			continue
+		}
+		changes = append(changes, change{name: name})
+	}
+	return changes, dropped, nil
+}
+
+// maxScanHeaders bounds the lists headerChanges compares by scanning
+// (quadratic in their length); longer ones are grouped in maps.
+const maxScanHeaders = 64
+
+// seen reports whether hs has an entry named name (case-insensitive).
+func seen(hs sideband.Headers, name string) bool {
+	for _, e := range hs {
+		if strings.EqualFold(e.Name, name) {
+			return true
+		}
+	}
+	return false
+}
+
+// sameValues reports whether a has entries named name and they hold the
+// same values, in the same order, as b's.
+func sameValues(a, b sideband.Headers, name string) bool {
+	i, j, found := 0, 0, false
+	for {
+		for i < len(a) && !strings.EqualFold(a[i].Name, name) {
+			i++
+		}
+		for j < len(b) && !strings.EqualFold(b[j].Name, name) {
+			j++
+		}
+		if i == len(a) || j == len(b) {
+			return found && i == len(a) && j == len(b)
+		}
+		if a[i].Value != b[j].Value {
+			return false
+		}
+		found = true
+		i++
+		j++
+	}
+}
+
+// values returns the values of hs's entries named name, in order.
+func values(hs sideband.Headers, name string) []string {
+	var vs []string
+	for _, e := range hs {
+		if strings.EqualFold(e.Name, name) {
+			vs = append(vs, e.Value)
+		}
+	}
+	return vs
+}
+
+// headerChangesGrouped is headerChanges for long lists: each side grouped
+// by name in a map.
+func (a *Authorizer) headerChangesGrouped(sent, got sideband.Headers) (changes []change, dropped []string, err error) {
 	before := groupHeaders(sent)
 	after := groupHeaders(got)
 	for _, name := range after.order {

@@ -67,6 +67,8 @@ type Authorizer struct {
 	failOpen   bool
 	debug      bool
 
+	keys keyTable
+
 	// limitedUntil is the end of the current 429 window (UnixNano, 0:
 	// none).
 	limitedUntil atomic.Int64
@@ -196,8 +198,9 @@ type exchange struct {
 
 // decideRequest makes the request-phase call: breaker, retries, timeout.
 func (a *Authorizer) decideRequest(ctx context.Context, sreq *sideband.Request) (*sideband.Reply, error) {
-	ctx, cancel := context.WithTimeout(ctx, a.cfg.Timeout)
-	defer cancel()
+	bctx := newBudget(ctx, a.cfg.Timeout)
+	defer bctx.stop()
+	ctx = bctx
 	var reply *sideband.Reply
 	info := callInfo{method: sreq.Method, url: sreq.URL, headers: sreq.Headers}
 	err := a.guarded(ctx, phaseRequest, info, func(ctx context.Context) (string, error) {

@@ -76,8 +76,9 @@ func (a *Authorizer) ViewerResponse(ctx context.Context, r *edge.Request, resp *
 
 // decideResponse makes the response-phase call: breaker, retries, timeout.
 func (a *Authorizer) decideResponse(ctx context.Context, rr *sideband.ResponseRequest) (*sideband.Response, error) {
-	ctx, cancel := context.WithTimeout(ctx, a.cfg.Timeout)
-	defer cancel()
+	bctx := newBudget(ctx, a.cfg.Timeout)
+	defer bctx.stop()
+	ctx = bctx
 	var reply *sideband.Response
 	info := callInfo{method: rr.Method, url: rr.URL, headers: rr.Headers}
 	err := a.guarded(ctx, phaseResponse, info, func(ctx context.Context) (string, error) {

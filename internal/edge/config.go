@@ -40,6 +40,11 @@ type Config struct {
 	// ShutdownGrace bounds how long in-flight requests may take to finish
 	// once shutdown begins (default 30s).
 	ShutdownGrace time.Duration `yaml:"shutdown_grace"`
+	// HTTP1FastLane serves plain bodiless GET and HEAD requests over
+	// HTTP/1.1 with the edge's own lean reader and writer, under the
+	// framing guard, and hands any other request (and its connection) to
+	// net/http (default true). false serves everything with net/http.
+	HTTP1FastLane *bool `yaml:"http1_fast_lane"`
 	// ResponseBufferMax bounds the response a viewer-response function can
 	// see; a larger one is answered with 502 (default 1MiB).
 	ResponseBufferMax size.Bytes `yaml:"response_buffer_max"`
@@ -126,6 +131,7 @@ func (c *Config) Defaults() {
 	setBool(&c.Paths.RejectEncodedSlash, true)
 	setBool(&c.Paths.RejectDoubleEncoding, true)
 	setBool(&c.StripOverrideHeaders, true)
+	setBool(&c.HTTP1FastLane, true)
 	setDuration(&c.ShutdownGrace, DefaultShutdownGrace)
 	setSize(&c.ResponseBufferMax, DefaultResponseBufferMax)
 }

@@ -160,6 +160,54 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	s.addr.Store(&addr)
 	s.log.Info("edge listening", "addr", addr.String(), "tls", s.tlsCfg != nil, "h2c", s.cfg.H2C && s.tlsCfg == nil)
 	srv := s.httpServer()
+	if !isTrue(s.cfg.HTTP1FastLane, true) {
+		return s.serveStd(ctx, srv, ln, addr)
+	}
+	h := newH1Server(s, srv, addr)
+	errc := make(chan error, 2)
+	go func() { errc <- srv.Serve(h.handoff) }()
+	go func() { errc <- h.serve(ln) }()
+	var early error
+	select {
+	case early = <-errc:
+	case <-ctx.Done():
+	}
+	s.log.Info("edge shutting down", "addr", addr.String(), "grace", s.cfg.ShutdownGrace)
+	h.shutting.Store(true)
+	ln.Close()
+	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownGrace)
+	defer cancel()
+	herr := make(chan error, 1)
+	go func() { herr <- h.shutdown(sctx) }()
+	err := srv.Shutdown(sctx)
+	if ferr := <-herr; err == nil {
+		err = ferr
+	}
+	if err != nil {
+		_ = srv.Close()
+		err = fmt.Errorf("shutdown: requests still in flight after %s were cut: %w", s.cfg.ShutdownGrace, err)
+	}
+	for range 2 - btoi(early != nil) {
+		if serr := <-errc; serr != nil && !errors.Is(serr, http.ErrServerClosed) && early == nil {
+			early = serr
+		}
+	}
+	if early != nil && !errors.Is(early, http.ErrServerClosed) {
+		return early
+	}
+	return err
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// serveStd serves every connection with net/http alone (http1_fast_lane:
+// false).
+func (s *Server) serveStd(ctx context.Context, srv *http.Server, ln net.Listener, addr net.Addr) error {
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
@@ -207,8 +255,11 @@ func (s *Server) httpServer() *http.Server {
 		// net/http's built-in 200.
 		DisableGeneralOptionsHandler: true,
 		ConnContext: func(ctx context.Context, c net.Conn) context.Context {
-			if fc, ok := c.(*framingConn); ok {
+			switch fc := c.(type) {
+			case *framingConn:
 				return context.WithValue(ctx, connKey{}, fc)
+			case *handoffConn:
+				return context.WithValue(ctx, connKey{}, fc.framingConn)
 			}
 			return ctx
 		},

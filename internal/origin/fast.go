@@ -74,6 +74,7 @@ type fconn struct {
 	idleAt time.Time
 	// aborted is set when the viewer went away (see abort).
 	aborted atomic.Bool
+	peek    peeker
 }
 
 var errHeaderTooLarge = fmt.Errorf("origin response header larger than %d bytes", maxResponseHeaderBytes)

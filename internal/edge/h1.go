@@ -1,0 +1,570 @@
+package edge
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"net/url"
+	"runtime/debug"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/net/http/httpguts"
+)
+
+// The HTTP/1.1 fast lane serves the common request shape itself, under the
+// framing guard, and hands every other connection to net/http.
+//
+// net/http's server costs more per request than the whole authorized cache
+// hit: a goroutine and a read to watch for the client going away, a context,
+// a copy of the response header, ~19 allocations. The fast lane reads
+// request heads from the framingConn itself and serves a request when, and
+// only when, it is a plain bodiless GET or HEAD that net/http would read in
+// exactly the same way: request line "GET|HEAD /origin-form HTTP/1.1",
+// CRLF line ends, valid header names and values, one valid Host, and no
+// Content-Length, Transfer-Encoding, Expect, Connection, Upgrade, Pragma or
+// HTTP2-Settings header. The first head that is anything else (a body, an
+// upgrade, HTTP/1.0, absolute-form, the h2c preface, a head the guard
+// refused) is handed, unread, to net/http together with the connection, for
+// the rest of the connection's life: net/http parses it and everything after
+// it exactly as it would have without the fast lane. The framing guard sits
+// below both, so every byte either of them sees has passed it.
+//
+// Requests served by the fast lane reach the same Server.ServeHTTP through
+// a ResponseWriter (h1Writer) that frames the response as net/http does:
+// Content-Length when known or computed, chunked otherwise, no body for
+// HEAD, 1xx, 204 and 304, a Date header, content sniffing when no
+// Content-Type is set, trailers.
+
+// h1Server runs the fast lane on the connections of one listener.
+type h1Server struct {
+	s       *Server
+	srv     *http.Server // for ServerContextKey and the handed-over connections
+	handoff *handoffListener
+	limit   int // largest head read here before handing over
+
+	mu       sync.Mutex
+	conns    map[*h1Conn]struct{}
+	wg       sync.WaitGroup
+	shutting atomic.Bool
+}
+
+// maxFastHeaders bounds the header lines of a request the fast lane
+// serves; a longer head goes to net/http.
+const maxFastHeaders = 64
+
+func newH1Server(s *Server, srv *http.Server, addr net.Addr) *h1Server {
+	return &h1Server{
+		s:       s,
+		srv:     srv,
+		handoff: newHandoffListener(addr),
+		limit:   int(s.cfg.Limits.MaxHeaderBytes),
+		conns:   map[*h1Conn]struct{}{},
+	}
+}
+
+// serve accepts connections from ln until it fails. Connections that are
+// not HTTP/1 under the framing guard (HTTP/2 over TLS) go to net/http at
+// once.
+func (h *h1Server) serve(ln net.Listener) error {
+	var delay time.Duration
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			if h.shutting.Load() || errors.Is(err, net.ErrClosed) {
+				return http.ErrServerClosed
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				// As net/http does for temporary accept errors.
+				delay = min(max(2*delay, 5*time.Millisecond), time.Second)
+				time.Sleep(delay)
+				continue
+			}
+			return err
+		}
+		delay = 0
+		fc, ok := c.(*framingConn)
+		if !ok {
+			h.handoff.give(c)
+			continue
+		}
+		hc := h.track(fc)
+		if hc == nil {
+			continue
+		}
+		go hc.serve()
+	}
+}
+
+func (h *h1Server) track(fc *framingConn) *h1Conn {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.shutting.Load() {
+		fc.Close()
+		return nil
+	}
+	hc := newH1Conn(h, fc)
+	h.conns[hc] = struct{}{}
+	h.wg.Add(1)
+	return hc
+}
+
+func (h *h1Server) untrack(hc *h1Conn) {
+	h.mu.Lock()
+	delete(h.conns, hc)
+	h.mu.Unlock()
+	h.wg.Done()
+}
+
+// shutdown stops the fast lane: idle connections are closed now, busy ones
+// after their response (which says Connection: close). It waits for them
+// until ctx is done, then closes what is left.
+func (h *h1Server) shutdown(ctx context.Context) error {
+	h.shutting.Store(true)
+	h.closeIdle()
+	done := make(chan struct{})
+	go func() { h.wg.Wait(); close(done) }()
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case <-done:
+			return nil
+		case <-tick.C:
+			h.closeIdle() // connections that finished a request meanwhile
+		case <-ctx.Done():
+			h.mu.Lock()
+			for hc := range h.conns {
+				hc.cancel() // a handler waiting on its request's context returns
+				hc.fc.Close()
+			}
+			h.mu.Unlock()
+			// As http.Server.Close: handlers still running are not waited for.
+			return ctx.Err()
+		}
+	}
+}
+
+func (h *h1Server) closeIdle() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for hc := range h.conns {
+		if hc.idle.Load() {
+			hc.fc.Close()
+		}
+	}
+}
+
+// h1Conn is one connection in the fast lane.
+type h1Conn struct {
+	h      *h1Server
+	fc     *framingConn
+	remote string
+	tmpl   *http.Request // carries the connection's context
+	cancel context.CancelFunc
+	idle   atomic.Bool // waiting for a request head
+
+	buf  []byte // read buffer: buf[r:w] is unread
+	r, w int
+	wr   h1Writer
+	date dateCache
+}
+
+func newH1Conn(h *h1Server, fc *framingConn) *h1Conn {
+	ctx, cancel := context.WithCancel(context.Background())
+	ctx = context.WithValue(ctx, http.ServerContextKey, h.srv)
+	ctx = context.WithValue(ctx, http.LocalAddrContextKey, fc.LocalAddr())
+	ctx = context.WithValue(ctx, connKey{}, fc)
+	c := &h1Conn{
+		h:      h,
+		fc:     fc,
+		remote: fc.RemoteAddr().String(),
+		tmpl:   (&http.Request{}).WithContext(ctx),
+		cancel: cancel,
+	}
+	c.wr.c = c
+	c.idle.Store(true)
+	return c
+}
+
+func (c *h1Conn) serve() {
+	handed := false
+	defer func() {
+		c.cancel()
+		if !handed {
+			c.fc.Close()
+		}
+		c.h.untrack(c)
+	}()
+	first := true
+	for {
+		lim := c.h.s.cfg.Limits
+		wait := lim.IdleTimeout
+		if first {
+			wait = lim.ReadHeaderTimeout
+		}
+		head, err := c.readHead(wait)
+		c.idle.Store(false)
+		if err != nil {
+			return
+		}
+		if head < 0 {
+			handed = c.handOver()
+			return
+		}
+		r, ok := c.parse(head)
+		if !ok {
+			handed = c.handOver()
+			return
+		}
+		if wt := lim.WriteTimeout; wt > 0 {
+			_ = c.fc.SetWriteDeadline(time.Now().Add(wt))
+		}
+		c.r += head
+		if !c.serveOne(r) || c.h.shutting.Load() {
+			return
+		}
+		first = false
+		c.idle.Store(true)
+		if c.h.shutting.Load() {
+			return
+		}
+	}
+}
+
+// readHead reads until buf[r:] holds a complete request head and returns
+// its length, or -1 when the head is not one the fast lane reads (too long,
+// or a line not ended by CRLF). The framing guard releases a head only once
+// it is complete, so this waits for a whole head, bounded by wait.
+func (c *h1Conn) readHead(wait time.Duration) (int, error) {
+	deadlineSet := false
+	for {
+		if n := headLen(c.buf[c.r:c.w]); n != 0 {
+			// The deadline stays: nothing is read while the request is
+			// served (it has no body), and the next head sets its own.
+			return n, nil
+		}
+		if c.w-c.r > c.h.limit {
+			return -1, nil
+		}
+		if !deadlineSet {
+			_ = c.fc.SetReadDeadline(time.Now().Add(wait))
+			deadlineSet = true
+		}
+		if err := c.fill(); err != nil {
+			if c.w > c.r {
+				return -1, nil // let net/http answer what there is
+			}
+			return 0, err
+		}
+	}
+}
+
+func (c *h1Conn) fill() error {
+	if c.buf == nil {
+		c.buf = make([]byte, 4096)
+	}
+	if c.r > 0 {
+		c.w = copy(c.buf, c.buf[c.r:c.w])
+		c.r = 0
+	}
+	if c.w == len(c.buf) {
+		nb := make([]byte, 2*len(c.buf))
+		copy(nb, c.buf[:c.w])
+		c.buf = nb
+	}
+	n, err := c.fc.Read(c.buf[c.w:])
+	c.w += n
+	if n > 0 {
+		return nil
+	}
+	if err == nil {
+		err = errors.New("no progress")
+	}
+	return err
+}
+
+// headLen returns the length of the complete head at the start of b, 0 if
+// it is not complete yet, or -1 if a line does not end in CRLF.
+func headLen(b []byte) int {
+	off := 0
+	for {
+		i := bytes.IndexByte(b[off:], '\n')
+		if i < 0 {
+			return 0
+		}
+		if i == 0 || b[off+i-1] != '\r' {
+			return -1
+		}
+		if i == 1 {
+			if off == 0 {
+				return -1 // an empty line before the request line
+			}
+			return off + 2
+		}
+		off += i + 1
+	}
+}
+
+// handOver gives the connection, with what was read and not served, to
+// net/http.
+func (c *h1Conn) handOver() bool {
+	var pending []byte
+	if c.w > c.r {
+		pending = bytes.Clone(c.buf[c.r:c.w])
+	}
+	c.buf = nil
+	return c.h.handoff.give(&handoffConn{framingConn: c.fc, pending: pending})
+}
+
+// parse reads the head at buf[r:r+n] (n includes the blank line) into a
+// request, or reports that the fast lane does not serve it.
+func (c *h1Conn) parse(n int) (*http.Request, bool) {
+	// One string holds the method, target, names that are not interned
+	// and values of the request.
+	head := string(c.buf[c.r : c.r+n-2])
+	line, rest, _ := cutCRLF(head)
+	var method string
+	switch {
+	case len(line) > 4 && line[:4] == "GET ":
+		method, line = http.MethodGet, line[4:]
+	case len(line) > 5 && line[:5] == "HEAD ":
+		method, line = http.MethodHead, line[5:]
+	default:
+		return nil, false
+	}
+	target, ok := cutSuffix(line, " HTTP/1.1")
+	if !ok || len(target) == 0 || target[0] != '/' || len(target) > int(c.h.s.cfg.Limits.MaxURIBytes) ||
+		indexByte(target, ' ') >= 0 { // net/http reads "GET /a b HTTP/1.1" another way, and refuses it
+		return nil, false
+	}
+	u, err := url.ParseRequestURI(target)
+	if err != nil {
+		return nil, false
+	}
+	lines := strings.Count(rest, "\r\n") // every header line ends in CRLF
+	if lines > maxFastHeaders {
+		return nil, false
+	}
+	hdr := make(http.Header, lines)
+	// One backing array for the values, as net/http's reader does.
+	vals := make([]string, lines)
+	nv := 0
+	host, hosts := "", 0
+	for rest != "" {
+		line, rest, _ = cutCRLF(rest)
+		colon := indexByte(line, ':')
+		if colon <= 0 {
+			return nil, false
+		}
+		key, ok := fastHeaderKey(line[:colon])
+		if !ok {
+			return nil, false
+		}
+		v := trimOWSString(line[colon+1:])
+		if !httpguts.ValidHeaderFieldValue(v) {
+			return nil, false
+		}
+		switch key {
+		case "Host":
+			host, hosts = v, hosts+1
+			continue
+		case "Content-Length", "Transfer-Encoding", "Expect", "Connection", "Upgrade",
+			"Pragma", "Http2-Settings", "Proxy-Connection", "Keep-Alive":
+			// Bodies, upgrades and connection management are net/http's.
+			return nil, false
+		}
+		vals[nv] = v
+		if vv, ok := hdr[key]; ok {
+			hdr[key] = append(vv, v)
+		} else {
+			hdr[key] = vals[nv : nv+1 : nv+1]
+		}
+		nv++
+	}
+	if hosts != 1 || !httpguts.ValidHostHeader(host) {
+		return nil, false
+	}
+	r := new(http.Request)
+	*r = *c.tmpl
+	r.Method = method
+	r.URL = u
+	r.Proto, r.ProtoMajor, r.ProtoMinor = "HTTP/1.1", 1, 1
+	r.Header = hdr
+	r.Body = http.NoBody
+	r.Host = host
+	r.RemoteAddr = c.remote
+	r.RequestURI = target
+	return r, true
+}
+
+// serveOne runs the handler for r and finishes the response; false means
+// the connection is not to be reused.
+func (c *h1Conn) serveOne(r *http.Request) (keep bool) {
+	w := &c.wr
+	w.reset(r)
+	defer func() {
+		if p := recover(); p != nil {
+			// As net/http: the response is cut and the connection closed;
+			// http.ErrAbortHandler is the quiet way to ask for that.
+			if p != http.ErrAbortHandler {
+				c.h.s.log.Error("http: panic serving "+c.remote, "panic", p, "stack", string(debug.Stack()))
+			}
+			keep = false
+		}
+	}()
+	c.h.s.ServeHTTP(w, r)
+	return w.finish()
+}
+
+// handoffListener passes connections to net/http's Serve.
+type handoffListener struct {
+	addr  net.Addr
+	conns chan net.Conn
+	done  chan struct{}
+	once  sync.Once
+}
+
+func newHandoffListener(addr net.Addr) *handoffListener {
+	return &handoffListener{addr: addr, conns: make(chan net.Conn), done: make(chan struct{})}
+}
+
+// give hands c over, or closes it once the listener is closed.
+func (l *handoffListener) give(c net.Conn) bool {
+	select {
+	case l.conns <- c:
+		return true
+	case <-l.done:
+		c.Close()
+		return false
+	}
+}
+
+// Accept implements net.Listener.
+func (l *handoffListener) Accept() (net.Conn, error) {
+	select {
+	case c := <-l.conns:
+		return c, nil
+	case <-l.done:
+		return nil, net.ErrClosed
+	}
+}
+
+// Close implements net.Listener.
+func (l *handoffListener) Close() error {
+	l.once.Do(func() { close(l.done) })
+	return nil
+}
+
+// Addr implements net.Listener.
+func (l *handoffListener) Addr() net.Addr { return l.addr }
+
+// handoffConn is a framingConn handed to net/http with the bytes the fast
+// lane read and did not serve, which net/http reads first.
+type handoffConn struct {
+	*framingConn
+	pending []byte
+}
+
+// Read implements net.Conn.
+func (c *handoffConn) Read(p []byte) (int, error) {
+	if len(c.pending) > 0 {
+		n := copy(p, c.pending)
+		c.pending = c.pending[n:]
+		return n, nil
+	}
+	return c.framingConn.Read(p)
+}
+
+func cutCRLF(s string) (line, rest string, found bool) {
+	for i := 0; i+1 < len(s); i++ {
+		if s[i] == '\r' && s[i+1] == '\n' {
+			return s[:i], s[i+2:], true
+		}
+	}
+	return s, "", false
+}
+
+func cutSuffix(s, suffix string) (string, bool) {
+	if len(s) >= len(suffix) && s[len(s)-len(suffix):] == suffix {
+		return s[:len(s)-len(suffix)], true
+	}
+	return s, false
+}
+
+func indexByte(s string, c byte) int {
+	for i := 0; i < len(s); i++ {
+		if s[i] == c {
+			return i
+		}
+	}
+	return -1
+}
+
+func trimOWSString(s string) string {
+	for len(s) > 0 && (s[0] == ' ' || s[0] == '\t') {
+		s = s[1:]
+	}
+	for len(s) > 0 && (s[len(s)-1] == ' ' || s[len(s)-1] == '\t') {
+		s = s[:len(s)-1]
+	}
+	return s
+}
+
+// fastHeaderKey returns the canonical form of the header name s, as
+// net/http's reader makes it, without allocating when s is already
+// canonical or one of the common names; false for a name that is not a
+// token (net/http refuses those).
+func fastHeaderKey(s string) (string, bool) {
+	canonical := true
+	upper := true
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 0x80 || !tokenChar[c] {
+			return "", false
+		}
+		if upper && 'a' <= c && c <= 'z' || !upper && 'A' <= c && c <= 'Z' {
+			canonical = false
+		}
+		upper = c == '-'
+	}
+	if canonical {
+		return s, true
+	}
+	var buf [32]byte
+	if len(s) <= len(buf) {
+		for i := 0; i < len(s); i++ {
+			c := s[i]
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			buf[i] = c
+		}
+		if k, ok := commonKeys[string(buf[:len(s)])]; ok {
+			return k, true
+		}
+	}
+	return http.CanonicalHeaderKey(s), true
+}
+
+// commonKeys maps the lower-case form of common header names (as
+// HTTP/2-minded clients send them) to their canonical form.
+var commonKeys = func() map[string]string {
+	m := map[string]string{}
+	for _, k := range []string{
+		"Accept", "Accept-Encoding", "Accept-Language", "Authorization", "Cache-Control",
+		"Cookie", "Host", "If-Match", "If-Modified-Since", "If-None-Match", "If-Range",
+		"If-Unmodified-Since", "Origin", "Range", "Referer", "User-Agent", "X-Request-Id",
+		"X-Forwarded-For", "X-Forwarded-Proto", "X-Forwarded-Host", "Content-Length",
+		"Transfer-Encoding", "Expect", "Connection", "Upgrade", "Pragma", "Te", "Via",
+		"Forwarded", "Http2-Settings", "Proxy-Connection", "Keep-Alive", "Traceparent",
+	} {
+		m[strings.ToLower(k)] = http.CanonicalHeaderKey(k)
+	}
+	return m
+}()
