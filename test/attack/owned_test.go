@@ -101,7 +101,16 @@ var ownedCases = []ownedCase{
 // and checks, byte for byte, what the origin got.
 func TestOwnedHeaders(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
+	for _, l := range lanes {
+		t.Run(l.name, func(t *testing.T) {
+			t.Parallel()
+			ownedHeaders(t, newEnvWith(t, options{top: l.top}))
+		})
+	}
+}
+
+// ownedHeaders runs TestOwnedHeaders' table against one edge.
+func ownedHeaders(t *testing.T, e *env) {
 	tok := e.writer() // bob: orders:read and orders:write
 	n := 0
 	for _, b := range ownedBehaviors {

@@ -119,7 +119,6 @@ func singleDecodedPath(target string) string {
 // and the lenient origin would read most of them as /admin.
 func TestPath_OneView(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
 	bad := http.StatusBadRequest
 	cases := []pathCase{
 		// Encoded delimiters.
@@ -222,7 +221,20 @@ func TestPath_OneView(t *testing.T) {
 		{name: "TRACE is not an allowed method", method: "TRACE", target: "/public/trace", status: http.StatusMethodNotAllowed},
 		{name: "methods are case-sensitive", method: "get", target: "/public/lower", status: http.StatusMethodNotAllowed},
 	}
-	runPathCases(t, e, cases, true)
+	for _, l := range lanes {
+		t.Run(l.name, func(t *testing.T) {
+			t.Parallel()
+			runPathCases(t, newEnvWith(t, options{top: l.top}), cases, true)
+		})
+	}
+}
+
+// lanes are the two ways the edge serves HTTP/1.1: its fast lane for
+// plain GET and HEAD, and net/http for everything else. The suites made
+// of GET attacks run against both.
+var lanes = []struct{ name, top string }{
+	{"fast lane", ""},
+	{"net/http", "http1_fast_lane: false"},
 }
 
 // TestPath_Upgrades checks that only a WebSocket upgrade ever reaches an
