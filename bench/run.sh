@@ -12,7 +12,7 @@
 # (default)     5 rounds of 4 s, 5,000 idle connections (about 15 minutes)
 # --profile     also take a 10 s CPU profile of edgeward's hit path under
 #               load and print `go tool pprof -top`
-# --scenarios   comma-separated subset of hit,added,miss,deny,large,down,
+# --scenarios   comma-separated subset of hit,added,light,miss,deny,large,down,
 #               or "none" (with --profile: the profile alone)
 # --added-rate  constant rate of the added-latency runs (default: half of
 #               edgeward's median hit rate measured just before)
@@ -26,7 +26,7 @@ RUN=$ROOT/bench/out/run
 MODE=full
 PROFILE=0
 OUT=
-SCENARIOS=hit,added,miss,deny,large,down
+SCENARIOS=hit,added,light,miss,deny,large,down
 ROUNDS= DURATION= IDLE= ADDED_RATE=
 CONNS=64
 THREADS=2
@@ -320,6 +320,16 @@ if has added; then
   else
     log "== added: skipped (needs the hit scenario's edgeward rate)"
   fi
+fi
+
+if has light; then
+  # The same comparison at light load, closed loop: two connections keep
+  # the generator idle most of the time, so on a machine too small for an
+  # open-loop generator beside the systems the latency is the systems'.
+  log "== light: $ROUNDS rounds x (origin edgeward-embedded), ${DURATION}s each, 2 connections"
+  for r in $(seq "$ROUNDS"); do
+    for s in origin edgeward-embedded; do THREADS=1 CONNS=2 load light "$s" "$r" allow token; done
+  done
 fi
 
 PROFILE_TXT=

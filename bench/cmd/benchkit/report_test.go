@@ -164,6 +164,17 @@ func TestRender_AddedLatency(t *testing.T) {
 	}
 }
 
+func TestRender_AddedLatencyAtLightLoad(t *testing.T) {
+	out, _ := render1(t,
+		line("light", "origin", "1", "allow", "requests=1 duration_us=1 rps=9000 p50_us=1 p99_us=300 p999_us=1 non2xx=0 sockerr=0", ""),
+		line("light", Reference, "1", "allow", "requests=1 duration_us=1 rps=5000 p50_us=1 p99_us=1100 p999_us=1 non2xx=0 sockerr=0", ""),
+	)
+	want := "| added p99 over the bare origin at light load: < 1 ms | +0.80 ms (p99 1.10 ms vs origin 0.30 ms) | met |"
+	if !strings.Contains(out, want) {
+		t.Errorf("render output lacks %q:\n%s", want, out)
+	}
+}
+
 func TestRender_AddedLatencyNeedsAPacedGenerator(t *testing.T) {
 	out, _ := render1(t,
 		line("added", "origin", "1", "allow", "requests=1 duration_us=1 rps=528 p50_us=1 p99_us=6000000 p999_us=1 non2xx=0 sockerr=0", "target_rps=3198"),
