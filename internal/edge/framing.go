@@ -6,7 +6,9 @@ import (
 	"errors"
 	"io"
 	"net"
+	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // framingConn guards the message framing of an HTTP/1.x connection, where
@@ -29,6 +31,9 @@ import (
 type framingConn struct {
 	net.Conn
 	limit int // largest head, in bytes
+	// headTimeout bounds an unfinished head from its first byte (the
+	// read_header_timeout), on every request of the connection.
+	headTimeout time.Duration
 	// tls is the TLS state when the connection is HTTP/1.1 over TLS
 	// (net/http sees a plain connection and leaves Request.TLS nil).
 	tls *tls.ConnectionState
@@ -44,6 +49,12 @@ type framingConn struct {
 	heads  int64  // complete heads passed on (the sequence number of the next)
 	line   int    // bytes of the chunk line or trailer being scanned
 	h      headInfo
+
+	// Read deadlines: the caller's, and the head's while one is
+	// unfinished; the connection gets the earlier of the two.
+	dmu          sync.Mutex
+	readDeadline time.Time
+	headUntil    time.Time
 
 	// Shared with the handler goroutine.
 	handled atomic.Int64            // handler calls seen (HTTP/1 is sequential)
@@ -101,6 +112,59 @@ func newFramingConn(c net.Conn, limit int) *framingConn {
 	return &framingConn{Conn: c, limit: limit}
 }
 
+// headDeadline bounds an unfinished head: once its first bytes have
+// arrived, the rest must follow within headTimeout. Without it, the second
+// and later heads of a kept-alive connection would be bounded only by the
+// caller's idle deadline (net/http and the fast lane wait for a complete
+// head, which the guard holds back until it is complete).
+func (c *framingConn) headDeadline() {
+	if c.headTimeout <= 0 || c.st != stHead || len(c.buf) <= c.ready {
+		return
+	}
+	c.dmu.Lock()
+	defer c.dmu.Unlock()
+	if !c.headUntil.IsZero() {
+		return
+	}
+	c.headUntil = time.Now().Add(c.headTimeout)
+	if c.readDeadline.IsZero() || c.headUntil.Before(c.readDeadline) {
+		_ = c.Conn.SetReadDeadline(c.headUntil)
+	}
+}
+
+// disarm gives the connection back the caller's read deadline once a head
+// is complete (a body is read under the caller's deadline).
+func (c *framingConn) disarm() {
+	c.dmu.Lock()
+	defer c.dmu.Unlock()
+	if c.headUntil.IsZero() {
+		return
+	}
+	c.headUntil = time.Time{}
+	_ = c.Conn.SetReadDeadline(c.readDeadline)
+}
+
+// SetReadDeadline sets the caller's read deadline; while a head is
+// unfinished, the connection keeps the head's if it is earlier.
+func (c *framingConn) SetReadDeadline(t time.Time) error {
+	c.dmu.Lock()
+	defer c.dmu.Unlock()
+	c.readDeadline = t
+	if !c.headUntil.IsZero() && (t.IsZero() || c.headUntil.Before(t)) {
+		t = c.headUntil
+	}
+	return c.Conn.SetReadDeadline(t)
+}
+
+// SetDeadline sets the read deadline as SetReadDeadline does, and the
+// write deadline.
+func (c *framingConn) SetDeadline(t time.Time) error {
+	if err := c.SetReadDeadline(t); err != nil {
+		return err
+	}
+	return c.Conn.SetWriteDeadline(t)
+}
+
 // nextSeq returns the sequence number of the request the handler is about
 // to serve.
 func (c *framingConn) nextSeq() int64 { return c.handled.Add(1) - 1 }
@@ -145,6 +209,7 @@ func (c *framingConn) Read(p []byte) (int, error) {
 				return c.readBody(p)
 			}
 		}
+		c.headDeadline()
 		if err := c.fill(); err != nil {
 			var ne net.Error
 			if c.off < len(c.buf) && !(errors.As(err, &ne) && ne.Timeout()) {
@@ -370,6 +435,7 @@ func (c *framingConn) requestLine(line []byte) {
 
 // endHead decides on a complete head: pass it on, or refuse it.
 func (c *framingConn) endHead() {
+	c.disarm()
 	h := &c.h
 	switch {
 	case h.clCount > 1:
@@ -491,6 +557,7 @@ func badTarget(t []byte) string {
 // refuse replaces the held head (and everything after it) with the
 // synthetic request and records why.
 func (c *framingConn) refuse(status int, reason string) {
+	c.disarm()
 	c.bad.CompareAndSwap(nil, &verdict{seq: c.heads, status: status, reason: reason})
 	c.buf = append(c.buf[:c.ready], syntheticRequest...)
 	c.pos, c.ready = len(c.buf), len(c.buf)

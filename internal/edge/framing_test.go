@@ -282,3 +282,45 @@ func FuzzFramingConn(f *testing.F) {
 		}
 	})
 }
+
+// TestFramingConn_HeadDeadline: an unfinished head is bounded by the head
+// timeout from its first byte, even under a much later caller deadline,
+// and a complete head gives the body back the caller's deadline.
+func TestFramingConn_HeadDeadline(t *testing.T) {
+	client, server := net.Pipe()
+	defer client.Close()
+	fc := newFramingConn(server, 4096)
+	fc.headTimeout = 200 * time.Millisecond
+	defer fc.Close()
+	fc.SetReadDeadline(time.Now().Add(time.Minute)) // the caller's idle deadline
+
+	head := "POST /a HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\n"
+	bodySent := make(chan struct{})
+	go func() {
+		// The head in two pieces: the guard arms the head deadline
+		// between them.
+		io.WriteString(client, head[:10])
+		io.WriteString(client, head[10:])
+		// The body comes later than the head timeout: a slow upload, which
+		// the caller's deadline (not the head's) governs.
+		time.Sleep(3 * fc.headTimeout)
+		io.WriteString(client, "hello")
+		close(bodySent)
+		io.WriteString(client, "GET /b HTTP/1.1\r\n") // a head that never ends
+	}()
+
+	got := make([]byte, len(head)+5)
+	if _, err := io.ReadFull(fc, got); err != nil {
+		t.Fatalf("reading the head and a slow body: %v (the head deadline outlived its head)", err)
+	}
+	<-bodySent
+	start := time.Now()
+	_, err := fc.Read(make([]byte, 64))
+	var ne net.Error
+	if !errors.As(err, &ne) || !ne.Timeout() {
+		t.Fatalf("unfinished head: Read = %v, want a timeout", err)
+	}
+	if took := time.Since(start); took > 5*time.Second {
+		t.Errorf("unfinished head cut after %v, want about the head timeout (%v), not the caller's minute", took, fc.headTimeout)
+	}
+}

@@ -13,7 +13,8 @@ import (
 // framingConn.
 type framingListener struct {
 	net.Listener
-	limit int
+	limit       int
+	headTimeout time.Duration // see framingConn.headTimeout
 }
 
 // Accept implements net.Listener.
@@ -22,7 +23,9 @@ func (l *framingListener) Accept() (net.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	return newFramingConn(c, l.limit), nil
+	fc := newFramingConn(c, l.limit)
+	fc.headTimeout = l.headTimeout
+	return fc, nil
 }
 
 // tlsListener terminates TLS itself so that HTTP/1.1 over TLS gets the
@@ -96,6 +99,7 @@ func (l *tlsListener) handshake(c net.Conn) {
 	var out net.Conn = tc
 	if tc.ConnectionState().NegotiatedProtocol != "h2" {
 		fc := newFramingConn(tc, l.limit)
+		fc.headTimeout = l.timeout
 		st := tc.ConnectionState()
 		fc.tls = &st
 		out = fc

@@ -154,7 +154,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	if s.tlsCfg != nil {
 		ln = newTLSListener(ln, s.tlsCfg, s.cfg.Limits.ReadHeaderTimeout, limit)
 	} else {
-		ln = &framingListener{Listener: ln, limit: limit}
+		ln = &framingListener{Listener: ln, limit: limit, headTimeout: s.cfg.Limits.ReadHeaderTimeout}
 	}
 	addr := ln.Addr()
 	s.addr.Store(&addr)

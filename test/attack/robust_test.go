@@ -1,6 +1,7 @@
 package attack
 
 import (
+	"bufio"
 	"crypto/tls"
 	"fmt"
 	"io"
@@ -244,4 +245,45 @@ func TestRobust_Connections(t *testing.T) {
 			t.Errorf("the origin got %d requests, want 100", got)
 		}
 	})
+}
+
+// TestRobust_SlowHeadAfterAGoodRequest sends one good request, then
+// trickles the next head on the same kept-alive connection: the head is
+// cut within read_header_timeout, not left to the much longer idle_timeout,
+// on both HTTP/1.1 lanes.
+func TestRobust_SlowHeadAfterAGoodRequest(t *testing.T) {
+	t.Parallel()
+	for _, l := range lanes {
+		t.Run(l.name, func(t *testing.T) {
+			t.Parallel()
+			e := newEnvWith(t, options{top: l.top + "\nlimits: {read_header_timeout: 300ms, idle_timeout: 60s}"})
+			c, err := net.Dial("tcp", e.addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			c.SetDeadline(time.Now().Add(wireDeadline))
+			io.WriteString(c, "GET /public/first HTTP/1.1\r\n"+hostLine+"\r\n")
+			br := bufio.NewReader(c)
+			res, err := http.ReadResponse(br, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			io.Copy(io.Discard, res.Body)
+			res.Body.Close()
+			if res.StatusCode != http.StatusOK || res.Close {
+				t.Fatalf("first request = %d (close %v), want 200 kept alive", res.StatusCode, res.Close)
+			}
+
+			start := time.Now()
+			io.WriteString(c, "GET /public/second HTTP/1.1\r\n") // and nothing more
+			_, err = io.ReadAll(br)
+			if isTimeout(err) {
+				t.Fatal("an unfinished second head held the connection past every limit")
+			}
+			if took := time.Since(start); took > cutWithin {
+				t.Errorf("unfinished second head cut after %v, want within read_header_timeout (300ms; idle_timeout is 60s)", took)
+			}
+		})
+	}
 }
