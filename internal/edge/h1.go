@@ -328,7 +328,7 @@ func (c *h1Conn) parse(n int) (*http.Request, bool) {
 	// One string holds the method, target, names that are not interned
 	// and values of the request.
 	head := string(c.buf[c.r : c.r+n-2])
-	line, rest, _ := cutCRLF(head)
+	line, rest, _ := strings.Cut(head, "\r\n")
 	var method string
 	switch {
 	case len(line) > 4 && line[:4] == "GET ":
@@ -338,9 +338,9 @@ func (c *h1Conn) parse(n int) (*http.Request, bool) {
 	default:
 		return nil, false
 	}
-	target, ok := cutSuffix(line, " HTTP/1.1")
+	target, ok := strings.CutSuffix(line, " HTTP/1.1")
 	if !ok || len(target) == 0 || target[0] != '/' || len(target) > int(c.h.s.cfg.Limits.MaxURIBytes) ||
-		indexByte(target, ' ') >= 0 { // net/http reads "GET /a b HTTP/1.1" another way, and refuses it
+		strings.IndexByte(target, ' ') >= 0 { // net/http reads "GET /a b HTTP/1.1" another way, and refuses it
 		return nil, false
 	}
 	u, err := url.ParseRequestURI(target)
@@ -357,8 +357,8 @@ func (c *h1Conn) parse(n int) (*http.Request, bool) {
 	nv := 0
 	host, hosts := "", 0
 	for rest != "" {
-		line, rest, _ = cutCRLF(rest)
-		colon := indexByte(line, ':')
+		line, rest, _ = strings.Cut(rest, "\r\n")
+		colon := strings.IndexByte(line, ':')
 		if colon <= 0 {
 			return nil, false
 		}
@@ -366,7 +366,7 @@ func (c *h1Conn) parse(n int) (*http.Request, bool) {
 		if !ok {
 			return nil, false
 		}
-		v := trimOWSString(line[colon+1:])
+		v := strings.Trim(line[colon+1:], " \t") // OWS
 		if !httpguts.ValidHeaderFieldValue(v) {
 			return nil, false
 		}
@@ -479,41 +479,6 @@ func (c *handoffConn) Read(p []byte) (int, error) {
 		return n, nil
 	}
 	return c.framingConn.Read(p)
-}
-
-func cutCRLF(s string) (line, rest string, found bool) {
-	for i := 0; i+1 < len(s); i++ {
-		if s[i] == '\r' && s[i+1] == '\n' {
-			return s[:i], s[i+2:], true
-		}
-	}
-	return s, "", false
-}
-
-func cutSuffix(s, suffix string) (string, bool) {
-	if len(s) >= len(suffix) && s[len(s)-len(suffix):] == suffix {
-		return s[:len(s)-len(suffix)], true
-	}
-	return s, false
-}
-
-func indexByte(s string, c byte) int {
-	for i := 0; i < len(s); i++ {
-		if s[i] == c {
-			return i
-		}
-	}
-	return -1
-}
-
-func trimOWSString(s string) string {
-	for len(s) > 0 && (s[0] == ' ' || s[0] == '\t') {
-		s = s[1:]
-	}
-	for len(s) > 0 && (s[len(s)-1] == ' ' || s[len(s)-1] == '\t') {
-		s = s[:len(s)-1]
-	}
-	return s
 }
 
 // fastHeaderKey returns the canonical form of the header name s, as
