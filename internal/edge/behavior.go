@@ -122,20 +122,12 @@ func allowedMethods(ms []string) ([]string, error) {
 }
 
 // Allows reports whether the behavior serves method, by the rules the edge
-// applies to viewer requests: empty AllowedMethods means GET and HEAD, GET
-// implies HEAD, CONNECT is never served. A function that changes a
-// request's method checks the new one with it.
+// applies to viewer requests (allowedMethods: empty AllowedMethods means GET
+// and HEAD, GET implies HEAD, CONNECT is never served). A function that
+// changes a request's method checks the new one with it.
 func (b *Behavior) Allows(method string) bool {
-	if method == http.MethodConnect || !validMethod(method) {
-		return false
-	}
-	if len(b.AllowedMethods) == 0 {
-		return method == http.MethodGet || method == http.MethodHead
-	}
-	if method == http.MethodHead && contains(b.AllowedMethods, http.MethodGet) {
-		return true
-	}
-	return contains(b.AllowedMethods, method)
+	methods, _ := allowedMethods(b.AllowedMethods)
+	return contains(methods, method)
 }
 
 func contains(s []string, v string) bool {

@@ -168,8 +168,10 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	go func() { errc <- srv.Serve(h.handoff) }()
 	go func() { errc <- h.serve(ln) }()
 	var early error
+	running := 2 // the fast lane and net/http behind it
 	select {
 	case early = <-errc:
+		running--
 	case <-ctx.Done():
 	}
 	s.log.Info("edge shutting down", "addr", addr.String(), "grace", s.cfg.ShutdownGrace)
@@ -187,7 +189,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		_ = srv.Close()
 		err = fmt.Errorf("shutdown: requests still in flight after %s were cut: %w", s.cfg.ShutdownGrace, err)
 	}
-	for range 2 - btoi(early != nil) {
+	for range running {
 		if serr := <-errc; serr != nil && !errors.Is(serr, http.ErrServerClosed) && early == nil {
 			early = serr
 		}
@@ -196,13 +198,6 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		return early
 	}
 	return err
-}
-
-func btoi(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
 }
 
 // serveStd serves every connection with net/http alone (http1_fast_lane:
