@@ -61,3 +61,9 @@ func TestMetric(t *testing.T) {
 		}
 	}
 }
+
+func TestTool_FindsAProgramOnPath(t *testing.T) {
+	if p := Tool(t, "go", "golang-go"); p == "" {
+		t.Fatal(`Tool("go") = "", want the path of the go command`)
+	}
+}
