@@ -15,6 +15,7 @@ import (
 	"golang.org/x/net/http/httpguts"
 
 	"github.com/edgeward/edgeward/internal/edge"
+	"github.com/edgeward/edgeward/internal/hop"
 	"github.com/edgeward/edgeward/internal/sideband"
 )
 
@@ -335,7 +336,7 @@ func (a *Authorizer) mayChange(name string) bool {
 	case "host", "content-length":
 		return false
 	}
-	return !hopByHop(name) && !strings.EqualFold(name, a.credHeader)
+	return !hop.Header(name) && !strings.EqualFold(name, a.credHeader)
 }
 
 func sameHeaders(a, b sideband.Headers) bool {
@@ -385,18 +386,6 @@ func withoutDefaultPort(host, scheme string) string {
 	return host
 }
 
-// hopByHop reports whether the lower-case header name is hop-by-hop
-// (RFC 9110 section 7.6.1, plus the de-facto Keep-Alive and
-// Proxy-Connection).
-func hopByHop(name string) bool {
-	switch name {
-	case "connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade",
-		"proxy-authenticate", "proxy-authorization":
-		return true
-	}
-	return false
-}
-
 // denyResponse is the viewer's answer to a deny: the service's status,
 // headers (hop-by-hop and framing ones dropped) and body, verbatim.
 func denyResponse(resp *sideband.Response) *edge.Response {
@@ -418,18 +407,14 @@ func responseHeader(hs sideband.Headers) http.Header {
 		if name == "connection" {
 			connection = append(connection, e.Value)
 		}
-		if hopByHop(name) || name == "content-length" || !validHeader(name, []string{e.Value}) {
+		if hop.Header(name) || name == "content-length" || !validHeader(name, []string{e.Value}) {
 			continue
 		}
 		key := http.CanonicalHeaderKey(name)
 		out[key] = append(out[key], e.Value)
 	}
-	for _, v := range connection {
-		for _, name := range strings.Split(v, ",") {
-			if name = strings.TrimSpace(name); name != "" {
-				delete(out, http.CanonicalHeaderKey(name))
-			}
-		}
+	for name := range hop.Nominated(connection) {
+		delete(out, http.CanonicalHeaderKey(name))
 	}
 	return out
 }

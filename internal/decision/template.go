@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/net/http/httpguts"
 
+	"github.com/edgeward/edgeward/internal/hop"
 	"github.com/edgeward/edgeward/internal/token"
 )
 
@@ -26,10 +27,12 @@ type tmplPart struct {
 	path []string
 }
 
-// unsettable are headers a statement may not set: they frame the message
-// or route it, and changing them would desynchronise the edge and the
-// origin.
-var unsettable = []string{"connection", "content-length", "host", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade"}
+// unsettable reports whether a statement may not set the header name:
+// hop-by-hop headers, and the ones that frame or route the message
+// (changing them would desynchronise the edge and the origin).
+func unsettable(name string) bool {
+	return hop.Header(name) || strings.EqualFold(name, "content-length") || strings.EqualFold(name, "host")
+}
 
 // parseTemplate compiles a header value with {{claims.NAME}} and
 // {{params.NAME}} variables; bound holds the service's parameter names.
@@ -166,7 +169,7 @@ func (s *service) compileStatements(sc *APIService, p string) []error {
 		switch {
 		case !httpguts.ValidHeaderFieldName(name):
 			add("%s: %q is not a header name", path, name)
-		case slices.Contains(unsettable, low):
+		case unsettable(low):
 			add("%s: %q frames or routes the request and cannot be changed by a statement", path, name)
 		default:
 			return low, true

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/edgeward/edgeward/internal/hop"
 	"golang.org/x/net/http/httpguts"
 )
 
@@ -101,16 +102,6 @@ func isWebSocket(r *http.Request) bool {
 		httpguts.HeaderValuesContainsToken(r.Header["Connection"], "upgrade")
 }
 
-// isHop reports whether the canonical header name k is hop-by-hop.
-func isHop(k string) bool {
-	switch k {
-	case "Connection", "Proxy-Connection", "Keep-Alive", "Proxy-Authenticate",
-		"Proxy-Authorization", "Te", "Trailer", "Transfer-Encoding", "Upgrade":
-		return true
-	}
-	return false
-}
-
 // forwarded is what a trusted proxy reported about the viewer.
 type forwarded struct {
 	forFor string // X-Forwarded-For chain
@@ -126,18 +117,14 @@ type forwarded struct {
 // needs to pass it on; "Te: trailers" is kept for gRPC. It runs before any
 // function adds headers, so Connection can never remove those.
 func cleanHeaders(h http.Header, o *ownedSet, trusted, ws bool) (f forwarded) {
-	for _, v := range h["Connection"] {
-		for tok := range strings.SplitSeq(v, ",") {
-			tok = strings.TrimSpace(tok)
-			if tok == "" || (ws && strings.EqualFold(tok, "upgrade")) {
-				continue
-			}
+	for tok := range hop.Nominated(h["Connection"]) {
+		if !ws || !strings.EqualFold(tok, "upgrade") {
 			h.Del(tok)
 		}
 	}
 	trailers := false
 	for k, vv := range h {
-		if isHop(k) {
+		if hop.Header(k) {
 			if k == "Te" {
 				trailers = httpguts.HeaderValuesContainsToken(vv, "trailers")
 			}

@@ -4,9 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/edgeward/edgeward/internal/hop"
 )
 
 // httpError maps any error a stage returned to the *Error the viewer sees.
@@ -126,16 +129,14 @@ func (s *Server) writeResponse(x *exchange, resp *Response) error {
 	var nominated []string
 	for k, vv := range resp.Header {
 		if strings.EqualFold(k, "Connection") {
-			for _, v := range vv {
-				for tok := range strings.SplitSeq(v, ",") {
-					nominated = append(nominated, http.CanonicalHeaderKey(strings.TrimSpace(tok)))
-				}
+			for tok := range hop.Nominated(vv) {
+				nominated = append(nominated, http.CanonicalHeaderKey(tok))
 			}
 		}
 	}
 	for k, vv := range resp.Header {
 		ck := http.CanonicalHeaderKey(k)
-		if isHop(ck) || contains(nominated, ck) {
+		if hop.Header(ck) || slices.Contains(nominated, ck) {
 			continue
 		}
 		switch ck {

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/textproto"
 	"slices"
 	"strconv"
 	"strings"
@@ -12,6 +11,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/edgeward/edgeward/internal/hop"
 	"github.com/edgeward/edgeward/internal/size"
 )
 
@@ -266,7 +266,7 @@ func (l *List) validate(path string, header bool) []error {
 			if name == "" || (header && !validHeaderName(name)) {
 				errs = append(errs, fmt.Errorf("%s.%s[%d]: invalid name %q", path, l.Mode, i, name))
 			}
-			if header && hopByHop(textproto.CanonicalMIMEHeaderKey(name)) {
+			if header && hop.Header(name) {
 				errs = append(errs, fmt.Errorf("%s.%s[%d]: %s is hop-by-hop and never forwarded", path, l.Mode, i, name))
 			}
 		}
@@ -347,7 +347,7 @@ func (c *PolicyConfig) Validate() error {
 		switch {
 		case !validHeaderName(h):
 			errs = append(errs, fmt.Errorf("key.headers[%d]: invalid header name %q", i, h))
-		case hopByHop(textproto.CanonicalMIMEHeaderKey(h)):
+		case hop.Header(h):
 			errs = append(errs, fmt.Errorf("key.headers[%d]: %s is hop-by-hop and never forwarded", i, h))
 		case strings.EqualFold(h, "Cookie"):
 			errs = append(errs, fmt.Errorf("key.headers[%d]: use key.cookies for cookies", i))

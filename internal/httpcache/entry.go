@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"sync/atomic"
 	"time"
+
+	"github.com/edgeward/edgeward/internal/hop"
 )
 
 // entry is one stored response. It is immutable once stored, apart from
@@ -49,17 +51,6 @@ type ageText struct {
 	values []string
 }
 
-// hopByHop reports whether a response header must not be stored or
-// forwarded by a cache (RFC 9110 7.6.1, RFC 9111 3.1).
-func hopByHop(name string) bool {
-	switch name {
-	case "Connection", "Keep-Alive", "Proxy-Connection", "Proxy-Authenticate", "Proxy-Authentication-Info",
-		"Proxy-Authorization", "Te", "Trailer", "Transfer-Encoding", "Upgrade":
-		return true
-	}
-	return false
-}
-
 // bodyAllowed reports whether a response with status may have content.
 func bodyAllowed(status int) bool { return status >= 200 && status != 204 && status != 304 }
 
@@ -82,9 +73,11 @@ func noUpdate(name string) bool {
 func storedHeader(h http.Header, cc *directives) http.Header {
 	out := make(http.Header, len(h)+1)
 	var connection []string
-	splitList(h["Connection"], func(n string) { connection = append(connection, http.CanonicalHeaderKey(n)) })
+	for n := range hop.Nominated(h["Connection"]) {
+		connection = append(connection, http.CanonicalHeaderKey(n))
+	}
 	for name, values := range h {
-		if hopByHop(name) || notStored(name) || slices.Contains(connection, name) ||
+		if hop.Header(name) || notStored(name) || slices.Contains(connection, name) ||
 			slices.Contains(cc.noCacheFields, name) || slices.Contains(cc.privateFields, name) {
 			continue
 		}
@@ -197,9 +190,11 @@ func (e *entry) refreshed(h304 http.Header, m304 *meta, t *ttls, surrogate bool,
 		h[name] = values
 	}
 	var connection []string
-	splitList(h304["Connection"], func(n string) { connection = append(connection, http.CanonicalHeaderKey(n)) })
+	for n := range hop.Nominated(h304["Connection"]) {
+		connection = append(connection, http.CanonicalHeaderKey(n))
+	}
 	for name, values := range h304 {
-		if hopByHop(name) || notStored(name) || noUpdate(name) || slices.Contains(connection, name) {
+		if hop.Header(name) || notStored(name) || noUpdate(name) || slices.Contains(connection, name) {
 			continue
 		}
 		h[name] = slices.Clip(slices.Clone(values))

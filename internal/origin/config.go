@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/edgeward/edgeward/internal/hop"
 	"golang.org/x/net/http/httpguts"
 )
 
@@ -111,7 +112,7 @@ func reserved(k string) bool {
 		"X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Proto", "X-Request-Id":
 		return true
 	}
-	return hopByHop(k)
+	return hop.Header(k)
 }
 
 // Validate reports every problem in c, each prefixed with its key path.

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/textproto"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -18,6 +19,7 @@ import (
 	"golang.org/x/net/http/httpguts"
 
 	"github.com/edgeward/edgeward/internal/edge"
+	"github.com/edgeward/edgeward/internal/hop"
 )
 
 // The fast path: a lean HTTP/1.1 client for plain-HTTP origins.
@@ -270,7 +272,7 @@ func (f *fastClient) forward(w http.ResponseWriter, r *edge.Request, ep *endpoin
 	r.OriginTime = d
 	o.m.latency.Observe(d.Seconds())
 	o.m.response(res.StatusCode)
-	removeHopByHop(res.Header)
+	hop.Remove(res.Header)
 	appendVia(res.Header, o.via)
 	h := w.Header()
 	for k, vv := range res.Header {
@@ -445,22 +447,18 @@ func (o *Origin) writeHead(bw *bufio.Writer, r *edge.Request, ep *endpoint) {
 
 	h := in.Header
 	var nominated []string
-	for _, v := range h["Connection"] {
-		for f := range strings.SplitSeq(v, ",") {
-			if f = strings.TrimSpace(f); f != "" {
-				nominated = append(nominated, http.CanonicalHeaderKey(f))
-			}
-		}
+	for f := range hop.Nominated(h["Connection"]) {
+		nominated = append(nominated, http.CanonicalHeaderKey(f))
 	}
 	var via []string
 	for k, vv := range h {
 		switch {
-		case hopByHop(k) || o.edgeSets(k) || k == "Content-Length":
+		case hop.Header(k) || o.edgeSets(k) || k == "Content-Length":
 			continue
 		case k == "Via":
 			via = vv
 			continue
-		case len(nominated) > 0 && containsFold(nominated, k):
+		case slices.ContainsFunc(nominated, func(n string) bool { return strings.EqualFold(n, k) }):
 			continue
 		case k == "User-Agent":
 			// As net/http writes it: the first value, if not empty.
@@ -509,26 +507,6 @@ func writeField(bw *bufio.Writer, k, v string) {
 	bw.WriteString("\r\n")
 }
 
-func containsFold(list []string, k string) bool {
-	for _, s := range list {
-		if strings.EqualFold(s, k) {
-			return true
-		}
-	}
-	return false
-}
-
-// hopByHop reports the headers httputil.ReverseProxy always removes
-// (RFC 9110 section 7.6.1, and the older RFC 2616 list).
-func hopByHop(k string) bool {
-	switch k {
-	case "Connection", "Proxy-Connection", "Keep-Alive", "Proxy-Authenticate",
-		"Proxy-Authorization", "Te", "Trailer", "Transfer-Encoding", "Upgrade":
-		return true
-	}
-	return false
-}
-
 // edgeSets reports the inbound headers replaced on the origin request: the
 // forwarding headers, the request id and the custom headers. (Via is
 // appended to, not replaced.)
@@ -543,21 +521,4 @@ func (o *Origin) edgeSets(k string) bool {
 		}
 	}
 	return false
-}
-
-// removeHopByHop removes hop-by-hop headers from a response header, as
-// httputil.ReverseProxy does.
-func removeHopByHop(h http.Header) {
-	for _, v := range h["Connection"] {
-		for f := range strings.SplitSeq(v, ",") {
-			if f = strings.TrimSpace(f); f != "" {
-				h.Del(f)
-			}
-		}
-	}
-	for k := range h {
-		if hopByHop(k) {
-			delete(h, k)
-		}
-	}
 }
