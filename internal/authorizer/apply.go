@@ -16,6 +16,7 @@ import (
 
 	"github.com/edgeward/edgeward/internal/edge"
 	"github.com/edgeward/edgeward/internal/hop"
+	"github.com/edgeward/edgeward/internal/method"
 	"github.com/edgeward/edgeward/internal/sideband"
 )
 
@@ -36,7 +37,7 @@ func (a *Authorizer) apply(ctx context.Context, r *edge.Request, sent *sideband.
 	h := r.HTTP
 	// Replies from the embedded service never went through
 	// sideband.DecodeReply: check what it would have.
-	if rep.Method != h.Method && !validMethod(rep.Method) {
+	if rep.Method != h.Method && !method.Valid(rep.Method) {
 		return fmt.Errorf("%w: method %q", errBadDecision, rep.Method)
 	}
 	// A new method must be one the behavior serves: a decision never
@@ -310,8 +311,6 @@ func (a *Authorizer) headerChangesGrouped(sent, got sideband.Headers) (changes [
 	}
 	return changes, dropped, nil
 }
-
-func validMethod(m string) bool { return m != "" && httpguts.ValidHeaderFieldName(m) }
 
 func validHeader(name string, values []string) bool {
 	if !httpguts.ValidHeaderFieldName(name) {

@@ -4,7 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
+
+	"github.com/edgeward/edgeward/internal/method"
 )
 
 // route is a behavior compiled for the hot path: its pattern, its allowed
@@ -39,13 +42,8 @@ func (s *snapshot) match(path string) *route {
 }
 
 // allows reports whether the route serves method.
-func (rt *route) allows(method string) bool {
-	for _, m := range rt.methods {
-		if m == method {
-			return true
-		}
-	}
-	return false
+func (rt *route) allows(m string) bool {
+	return slices.Contains(rt.methods, m)
 }
 
 // compileBehaviors checks and compiles behaviors. Errors carry the key path
@@ -107,15 +105,15 @@ func allowedMethods(ms []string) ([]string, error) {
 		switch {
 		case m == http.MethodConnect:
 			errs = append(errs, errors.New("CONNECT is never served by the edge"))
-		case !validMethod(m):
-			errs = append(errs, fmt.Errorf("%q is not an HTTP method (methods are upper-case tokens such as GET)", m))
+		case !method.Valid(m):
+			errs = append(errs, fmt.Errorf("%q is not an HTTP method (a token such as GET or PROPFIND)", m))
 		default:
-			if !contains(out, m) {
+			if !slices.Contains(out, m) {
 				out = append(out, m)
 			}
 		}
 	}
-	if contains(out, http.MethodGet) && !contains(out, http.MethodHead) {
+	if slices.Contains(out, http.MethodGet) && !slices.Contains(out, http.MethodHead) {
 		out = append(out, http.MethodHead)
 	}
 	return out, errors.Join(errs...)
@@ -125,30 +123,7 @@ func allowedMethods(ms []string) ([]string, error) {
 // applies to viewer requests (allowedMethods: empty AllowedMethods means GET
 // and HEAD, GET implies HEAD, CONNECT is never served). A function that
 // changes a request's method checks the new one with it.
-func (b *Behavior) Allows(method string) bool {
+func (b *Behavior) Allows(m string) bool {
 	methods, _ := allowedMethods(b.AllowedMethods)
-	return contains(methods, method)
-}
-
-func contains(s []string, v string) bool {
-	for _, x := range s {
-		if x == v {
-			return true
-		}
-	}
-	return false
-}
-
-// validMethod accepts an upper-case token (RFC 9110 section 9.1).
-func validMethod(m string) bool {
-	if m == "" {
-		return false
-	}
-	for i := 0; i < len(m); i++ {
-		c := m[i]
-		if !('A' <= c && c <= 'Z') && c != '-' && c != '_' {
-			return false
-		}
-	}
-	return true
+	return slices.Contains(methods, m)
 }

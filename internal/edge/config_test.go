@@ -160,7 +160,7 @@ func TestCompileBehaviors_Errors(t *testing.T) {
 		{"same pattern spelled differently", []Behavior{{PathPattern: "/a%7e", Origin: o}, {PathPattern: "a~", Origin: o}, {PathPattern: "*", Origin: o}},
 			[]string{"behaviors[1].path_pattern: "}},
 		{"no origin", []Behavior{{PathPattern: "*"}}, []string{"behaviors[0].origin: "}},
-		{"bad method", []Behavior{{PathPattern: "*", Origin: o, AllowedMethods: []string{"GET", "get"}}}, []string{"behaviors[0].allowed_methods: "}},
+		{"bad method", []Behavior{{PathPattern: "*", Origin: o, AllowedMethods: []string{"GET", "GE T"}}}, []string{"behaviors[0].allowed_methods: "}},
 		{"connect", []Behavior{{PathPattern: "*", Origin: o, AllowedMethods: []string{"CONNECT"}}}, []string{"behaviors[0].allowed_methods: "}},
 		{"bad pattern", []Behavior{{PathPattern: "/a%2Fb", Origin: o}, {PathPattern: "*", Origin: o}}, []string{"behaviors[0].path_pattern: "}},
 	}

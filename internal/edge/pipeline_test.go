@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -648,7 +649,7 @@ func TestUpdate_SwapsBehaviors(t *testing.T) {
 	if w := serve(s, httptest.NewRequest("GET", "/x", nil)); w.Body.String() != "b" {
 		t.Fatalf("after Update body = %q, want b", w.Body.String())
 	}
-	if !contains(s.OwnedHeaders(), "X-New") {
+	if !slices.Contains(s.OwnedHeaders(), "X-New") {
 		t.Fatalf("OwnedHeaders() = %q, want X-New after Update", s.OwnedHeaders())
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/edgeward/edgeward/internal/method"
 	"golang.org/x/net/http/httpguts"
 )
 
@@ -229,7 +230,7 @@ func validateMethod(path, m string) error {
 	if m == "" {
 		return fmt.Errorf("%s: required", path)
 	}
-	if !httpguts.ValidHeaderFieldName(m) { // method = token (RFC 9110 section 9.1)
+	if !method.Valid(m) {
 		return fmt.Errorf("%s: want an HTTP method, got %q", path, m)
 	}
 	return nil
