@@ -5,7 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
+
+	"github.com/edgeward/edgeward/internal/jsonstring"
 )
 
 // fieldsLine lists CloudFront's 33 standard-log fields in CloudFront's
@@ -164,7 +165,7 @@ func (e *entry) appendJSON(b []byte) []byte {
 		b = append(b, "null"...)
 	} else {
 		b = append(b, '"')
-		b = appendQuery(b, e.query, e.redact, appendJSONBytes)
+		b = appendQuery(b, e.query, e.redact, jsonstring.AppendEscaped)
 		b = append(b, '"')
 	}
 	b = append(b, `,"cs(Cookie)":`...)
@@ -172,7 +173,7 @@ func (e *entry) appendJSON(b []byte) []byte {
 		b = append(b, "null"...)
 	} else {
 		b = append(b, '"')
-		b = appendCookies(b, e.cookies, appendJSONBytes)
+		b = appendCookies(b, e.cookies, jsonstring.AppendEscaped)
 		b = append(b, '"')
 	}
 	b = append(b, `,"x-edge-result-type":`...)
@@ -266,58 +267,7 @@ func appendJSONString(b []byte, s string) []byte {
 	if s == "" {
 		return append(b, "null"...)
 	}
-	b = append(b, '"')
-	b = appendJSONBytes(b, s)
-	return append(b, '"')
-}
-
-// appendJSONBytes appends s escaped for a JSON string, as encoding/json
-// does: invalid UTF-8 becomes U+FFFD, and <, >, &, U+2028 and U+2029 are
-// escaped so that a log viewer rendering HTML stays safe.
-func appendJSONBytes(b []byte, s string) []byte {
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', upperHex[c>>4], upperHex[c&15])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', upperHex[r&15])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	return append(b, s[start:]...)
+	return jsonstring.Append(b, s)
 }
 
 // appendQuery appends the query string q, with the values of the

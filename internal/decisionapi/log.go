@@ -6,11 +6,11 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-	"unicode/utf8"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/edgeward/edgeward/internal/decision"
+	"github.com/edgeward/edgeward/internal/jsonstring"
 	"github.com/edgeward/edgeward/internal/promreg"
 )
 
@@ -175,7 +175,7 @@ func (e *entry) appendJSON(b []byte) []byte {
 	b = e.time.UTC().AppendFormat(b, time.RFC3339Nano)
 	b = append(b, `","request_id":`...)
 	if e.requestID != "" {
-		b = appendString(b, e.requestID)
+		b = jsonstring.Append(b, e.requestID)
 	} else {
 		b = append(b, '"')
 		b = append(b, e.idPrefix...)
@@ -191,15 +191,15 @@ func (e *entry) appendJSON(b []byte) []byte {
 		b = append(b, '"')
 	}
 	b = append(b, `,"service":`...)
-	b = appendString(b, e.service)
+	b = jsonstring.Append(b, e.service)
 	b = append(b, `,"operation":`...)
-	b = appendString(b, e.operation)
+	b = jsonstring.Append(b, e.operation)
 	b = append(b, `,"method":`...)
-	b = appendString(b, e.method)
+	b = jsonstring.Append(b, e.method)
 	b = append(b, `,"path":`...)
-	b = appendString(b, e.path)
+	b = jsonstring.Append(b, e.path)
 	b = append(b, `,"subject":`...)
-	b = appendString(b, e.subject)
+	b = jsonstring.Append(b, e.subject)
 	if e.allowed {
 		b = append(b, `,"decision":"allow"`...)
 	} else {
@@ -208,37 +208,8 @@ func (e *entry) appendJSON(b []byte) []byte {
 	b = append(b, `,"status":`...)
 	b = strconv.AppendInt(b, int64(e.status), 10)
 	b = append(b, `,"reason":`...)
-	b = appendString(b, string(e.reason))
+	b = jsonstring.Append(b, string(e.reason))
 	b = append(b, `,"latency_ms":`...)
 	b = strconv.AppendFloat(b, float64(e.latency.Nanoseconds())/1e6, 'f', 3, 64)
 	return append(b, "}\n"...)
-}
-
-// appendString appends s as a JSON string; invalid UTF-8 becomes U+FFFD.
-func appendString(b []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	b = append(b, '"')
-	for i := 0; i < len(s); {
-		c := s[i]
-		switch {
-		case c == '"' || c == '\\':
-			b = append(b, '\\', c)
-			i++
-		case c < 0x20 || c == 0x7f:
-			b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
-			i++
-		case c < utf8.RuneSelf:
-			b = append(b, c)
-			i++
-		default:
-			r, n := utf8.DecodeRuneInString(s[i:])
-			if r == utf8.RuneError && n == 1 {
-				b = append(b, `\ufffd`...)
-			} else {
-				b = append(b, s[i:i+n]...)
-			}
-			i += n
-		}
-	}
-	return append(b, '"')
 }

@@ -7,9 +7,9 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/edgeward/edgeward/internal/hop"
+	"github.com/edgeward/edgeward/internal/jsonstring"
 )
 
 // httpError maps any error a stage returned to the *Error the viewer sees.
@@ -73,40 +73,10 @@ func (s *Server) renderError(x *exchange, err error) {
 // appendErrorBody appends {"error":msg,"request_id":id} to b.
 func appendErrorBody(b []byte, msg, id string) []byte {
 	b = append(b, `{"error":`...)
-	b = appendJSONString(b, msg)
+	b = jsonstring.Append(b, msg)
 	b = append(b, `,"request_id":`...)
-	b = appendJSONString(b, id)
+	b = jsonstring.Append(b, id)
 	return append(b, "}\n"...)
-}
-
-// appendJSONString appends s as a JSON string, escaping what JSON requires
-// plus <, > and & (safe to embed anywhere), and replacing invalid UTF-8.
-func appendJSONString(b []byte, s string) []byte {
-	b = append(b, '"')
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			switch {
-			case c == '"' || c == '\\':
-				b = append(b, '\\', c)
-			case c < 0x20 || c == '<' || c == '>' || c == '&' || c == 0x7f:
-				b = append(b, `\u00`...)
-				b = append(b, upperHex[c>>4], upperHex[c&15])
-			default:
-				b = append(b, c)
-			}
-			i++
-			continue
-		}
-		r, n := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && n == 1 {
-			b = append(b, `\uFFFD`...)
-		} else {
-			b = append(b, s[i:i+n]...)
-		}
-		i += n
-	}
-	return append(b, '"')
 }
 
 // writeResponse sends a complete Response (a function's answer) verbatim,

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/edgeward/edgeward/internal/jsonstring"
 )
 
 // Header is one header value.
@@ -46,36 +48,19 @@ func (h Headers) Values(name string) []string {
 // MarshalJSON writes the array of one-key objects. A nil list is written as
 // [] because Kong walks it with ipairs.
 func (h Headers) MarshalJSON() ([]byte, error) {
-	var b bytes.Buffer
-	b.Grow(len(h) * 32)
-	b.WriteByte('[')
+	b := make([]byte, 0, 2+len(h)*32)
+	b = append(b, '[')
 	for i, e := range h {
 		if i > 0 {
-			b.WriteByte(',')
+			b = append(b, ',')
 		}
-		b.WriteByte('{')
-		writeString(&b, e.Name)
-		b.WriteByte(':')
-		writeString(&b, e.Value)
-		b.WriteByte('}')
+		b = append(b, '{')
+		b = jsonstring.Append(b, e.Name)
+		b = append(b, ':')
+		b = jsonstring.Append(b, e.Value)
+		b = append(b, '}')
 	}
-	b.WriteByte(']')
-	return b.Bytes(), nil
-}
-
-// writeString writes s as a JSON string. Plain printable ASCII (the usual
-// header) is copied as is; anything else goes through encoding/json.
-func writeString(b *bytes.Buffer, s string) {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c >= utf8.RuneSelf || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
-			q, _ := json.Marshal(s) // strings always marshal
-			b.Write(q)
-			return
-		}
-	}
-	b.WriteByte('"')
-	b.WriteString(s)
-	b.WriteByte('"')
+	return append(b, ']'), nil
 }
 
 // UnmarshalJSON reads the array of objects. An object with several keys is
