@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/edgeward/edgeward/internal/decision"
+	"github.com/edgeward/edgeward/internal/requestid"
 	"github.com/edgeward/edgeward/internal/sideband"
 	"github.com/edgeward/edgeward/internal/token"
 )
@@ -87,24 +88,10 @@ func toAny(ss []string) []any {
 // requestIDOf returns the request's x-request-id when it is a sensible
 // id.
 func requestIDOf(h sideband.Headers) string {
-	if v, _ := h.Get("x-request-id"); sensibleID(v) {
+	if v, _ := h.Get("x-request-id"); requestid.Valid(v) {
 		return v
 	}
 	return ""
-}
-
-// sensibleID reports whether v can serve as a request or correlation id:
-// 1 to 128 visible ASCII characters.
-func sensibleID(v string) bool {
-	if v == "" || len(v) > 128 {
-		return false
-	}
-	for i := 0; i < len(v); i++ {
-		if v[i] <= ' ' || v[i] >= 0x7f {
-			return false
-		}
-	}
-	return true
 }
 
 // reply builds the request-phase reply. An allow echoes the request with
@@ -120,7 +107,7 @@ func (s *Service) reply(sn *snapshot, req *sideband.Request, d *decision.Decisio
 		return rep
 	}
 	if *requestID == "" {
-		*requestID = s.ids.next()
+		*requestID = s.ids.Next()
 	}
 	body := string(d.DenyBody(*requestID))
 	hs := d.DenyHeaders(make([]decision.Header, 0, 3))

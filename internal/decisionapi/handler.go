@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/edgeward/edgeward/internal/decision"
+	"github.com/edgeward/edgeward/internal/requestid"
 	"github.com/edgeward/edgeward/internal/sideband"
 )
 
@@ -143,10 +144,10 @@ func (h *Handler) write(w http.ResponseWriter, status int, v any) {
 // correlationID keeps a caller's Correlation-Id when it is a sensible one,
 // and makes one otherwise.
 func correlationID(v string) string {
-	if sensibleID(v) {
+	if requestid.Valid(v) {
 		return v
 	}
-	return uuid()
+	return requestid.UUID()
 }
 
 var _ http.Handler = (*Handler)(nil)

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/edgeward/edgeward/internal/decision"
+	"github.com/edgeward/edgeward/internal/requestid"
 	"github.com/edgeward/edgeward/internal/sideband"
 )
 
@@ -41,7 +42,7 @@ func (l *Local) Response(ctx context.Context, rr *sideband.ResponseRequest) (*si
 
 // statusError is a sideband error that is not a decision.
 func statusError(status int, code, msg string) *sideband.StatusError {
-	return &sideband.StatusError{Status: status, Body: sideband.Error{ID: uuid(), Code: code, Message: msg}}
+	return &sideband.StatusError{Status: status, Body: sideband.Error{ID: requestid.UUID(), Code: code, Message: msg}}
 }
 
 // Error codes of sideband errors.

@@ -12,6 +12,7 @@ import (
 	"github.com/edgeward/edgeward/internal/decision"
 	"github.com/edgeward/edgeward/internal/jsonstring"
 	"github.com/edgeward/edgeward/internal/promreg"
+	"github.com/edgeward/edgeward/internal/requestid"
 )
 
 // Sink receives the decision log's lines: any io.Writer (a file,
@@ -53,7 +54,7 @@ type Log struct {
 type entry struct {
 	time      time.Time
 	requestID string
-	idPrefix  string // with seq, the generated id when requestID is ""
+	ids       *requestid.Source // with seq, the generated id when requestID is ""
 	seq       uint64
 	gateway   int // credential index; -1 for the embedded door
 	service   string
@@ -178,8 +179,7 @@ func (e *entry) appendJSON(b []byte) []byte {
 		b = jsonstring.Append(b, e.requestID)
 	} else {
 		b = append(b, '"')
-		b = append(b, e.idPrefix...)
-		b = strconv.AppendUint(b, e.seq, 36)
+		b = e.ids.Append(b, e.seq)
 		b = append(b, '"')
 	}
 	b = append(b, `,"gateway":`...)

@@ -2,14 +2,11 @@ package decisionapi
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
-	"encoding/hex"
 	"encoding/json"
 	"log/slog"
 	"net/http"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -17,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/edgeward/edgeward/internal/decision"
+	"github.com/edgeward/edgeward/internal/requestid"
 	"github.com/edgeward/edgeward/internal/sideband"
 )
 
@@ -38,7 +36,7 @@ type Service struct {
 	log    *Log
 	logger *slog.Logger
 	met    *metrics
-	ids    idSource
+	ids    *requestid.Source
 	pool   sync.Pool // *decision.Decision
 }
 
@@ -54,11 +52,10 @@ type snapshot struct {
 
 // NewService returns a Service answering with e.
 func NewService(e *decision.Engine, opts Options) *Service {
-	s := &Service{log: opts.Log, logger: opts.Logger, met: newMetrics(opts.Registerer)}
+	s := &Service{log: opts.Log, logger: opts.Logger, met: newMetrics(opts.Registerer), ids: requestid.New()}
 	if s.logger == nil {
 		s.logger = slog.New(slog.DiscardHandler)
 	}
-	s.ids.init()
 	s.pool.New = func() any { return new(decision.Decision) }
 	s.SetEngine(e)
 	return s
@@ -171,12 +168,12 @@ func (s *Service) record(sn *snapshot, d *decision.Decision, in *decision.Input,
 	}
 	var seq uint64
 	if requestID == "" {
-		seq = s.ids.n.Add(1)
+		seq = s.ids.Seq()
 	}
 	s.log.record(entry{
 		time:      start,
 		requestID: requestID,
-		idPrefix:  s.ids.prefix,
+		ids:       s.ids,
 		seq:       seq,
 		gateway:   gateway,
 		service:   d.Service,
@@ -189,40 +186,4 @@ func (s *Service) record(sn *snapshot, d *decision.Decision, in *decision.Input,
 		reason:    d.Reason,
 		latency:   elapsed,
 	})
-}
-
-// idSource makes request ids for requests that carry none: a random
-// per-process prefix and a counter, cheap enough for every decision.
-type idSource struct {
-	prefix string
-	n      atomic.Uint64
-}
-
-func (g *idSource) init() {
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	g.prefix = hex.EncodeToString(b[:]) + "-"
-}
-
-func (g *idSource) next() string {
-	return g.prefix + strconv.FormatUint(g.n.Add(1), 36)
-}
-
-// uuid returns a random RFC 9562 version 4 UUID.
-func uuid() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	var out [36]byte
-	hex.Encode(out[0:8], b[0:4])
-	out[8] = '-'
-	hex.Encode(out[9:13], b[4:6])
-	out[13] = '-'
-	hex.Encode(out[14:18], b[6:8])
-	out[18] = '-'
-	hex.Encode(out[19:23], b[8:10])
-	out[23] = '-'
-	hex.Encode(out[24:], b[10:])
-	return string(out[:])
 }

@@ -11,6 +11,8 @@ import (
 	"runtime/debug"
 	"strings"
 	"time"
+
+	"github.com/edgeward/edgeward/internal/requestid"
 )
 
 // exchange is the per-request state of the pipeline. It is reused through
@@ -95,12 +97,12 @@ func (s *Server) begin(x *exchange, w http.ResponseWriter, hr *http.Request) {
 	r.Host = hr.Host
 	id := ""
 	if x.trusted {
-		if v := hr.Header["X-Request-Id"]; len(v) == 1 && validRequestID(v[0]) {
+		if v := hr.Header["X-Request-Id"]; len(v) == 1 && requestid.Valid(v[0]) {
 			id = v[0]
 		}
 	}
 	if id == "" {
-		id = s.ids.next()
+		id = s.ids.Next()
 	}
 	r.ID = id
 	x.idv = []string{id}
