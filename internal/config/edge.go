@@ -2,11 +2,14 @@ package config
 
 import (
 	"fmt"
-	"github.com/edgeward/edgeward/internal/authorizer"
+	"maps"
 	"net"
 	"regexp"
-	"sort"
+	"slices"
 	"strings"
+
+	"github.com/edgeward/edgeward/internal/authorizer"
+	"github.com/edgeward/edgeward/internal/edge"
 )
 
 // DefaultAdmin is the admin listener's default address.
@@ -94,10 +97,6 @@ func (f *Edge) usesFunction(name string) bool {
 
 var idPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]*$`)
 
-var knownMethods = map[string]bool{
-	"GET": true, "HEAD": true, "OPTIONS": true, "PUT": true, "POST": true, "PATCH": true, "DELETE": true,
-}
-
 func (f *Edge) validate(s *Source) {
 	s.Check("", f.Config.Validate())
 	if f.Admin != "off" {
@@ -109,7 +108,7 @@ func (f *Edge) validate(s *Source) {
 	if len(f.Origins) == 0 {
 		s.Errorf("origins", "at least one origin is required")
 	}
-	originIDs := sortedNames(f.Origins)
+	originIDs := slices.Sorted(maps.Keys(f.Origins))
 	for _, id := range originIDs {
 		if !idPattern.MatchString(id) {
 			s.Errorf("origins."+id, "origin id must be letters, digits, - and _")
@@ -118,7 +117,7 @@ func (f *Edge) validate(s *Source) {
 		s.Check("origins."+id, o.Validate())
 	}
 
-	functionNames := sortedNames(f.Functions)
+	functionNames := slices.Sorted(maps.Keys(f.Functions))
 	for _, name := range functionNames {
 		fn := f.Functions[name]
 		s.Check("functions."+name, fn.Validate())
@@ -127,27 +126,20 @@ func (f *Edge) validate(s *Source) {
 		}
 	}
 
-	if len(f.Behaviors) == 0 {
-		s.Errorf("behaviors", `at least one behavior is required (the last one with path_pattern "*")`)
+	// Patterns and methods are the edge's rules, checked by the edge;
+	// origins, functions and cache policies are resolved here by name.
+	rules := make([]edge.Behavior, len(f.Behaviors))
+	for i, b := range f.Behaviors {
+		rules[i] = edge.Behavior{PathPattern: b.PathPattern, AllowedMethods: b.AllowedMethods}
 	}
+	s.Check("", edge.ValidateBehaviors(rules))
 	for i, b := range f.Behaviors {
 		p := fmt.Sprintf("behaviors[%d]", i)
-		if b.PathPattern == "" {
-			s.Errorf(p+".path_pattern", "required")
-		}
-		if i == len(f.Behaviors)-1 && b.PathPattern != "*" {
-			s.Errorf(p+".path_pattern", `the last behavior is the default one and must be "*", got %q`, b.PathPattern)
-		}
 		if _, ok := f.Origins[b.Origin]; !ok {
 			if b.Origin == "" {
 				s.Errorf(p+".origin", "required (known: %s)", strings.Join(originIDs, ", "))
 			} else {
 				s.Errorf(p+".origin", "unknown origin %q (known: %s)", b.Origin, strings.Join(originIDs, ", "))
-			}
-		}
-		for j, m := range b.AllowedMethods {
-			if !knownMethods[m] {
-				s.Errorf(fmt.Sprintf("%s.allowed_methods[%d]", p, j), "unknown method %q (known: GET, HEAD, OPTIONS, PUT, POST, PATCH, DELETE)", m)
 			}
 		}
 		if b.ViewerRequest != "" {
@@ -171,13 +163,4 @@ func (f *Edge) validate(s *Source) {
 // decision service.
 func embedded(serviceURL string) bool {
 	return serviceURL == "" || serviceURL == "embedded"
-}
-
-func sortedNames[V any](m map[string]V) []string {
-	names := make([]string, 0, len(m))
-	for k := range m {
-		names = append(names, k)
-	}
-	sort.Strings(names)
-	return names
 }

@@ -46,11 +46,37 @@ func (rt *route) allows(m string) bool {
 	return slices.Contains(rt.methods, m)
 }
 
-// compileBehaviors checks and compiles behaviors. Errors carry the key path
-// of the behavior in the edge file, e.g. "behaviors[2].path_pattern: ...".
+// ValidateBehaviors reports every problem in what the edge itself rules
+// about behaviors: path patterns (syntax, a pattern repeated, the last one
+// "*") and allowed methods. It does not look at Origin, Function or Cache,
+// which a configuration names and resolves itself, so that the file can be
+// validated, with each error's line, before anything is built. Errors
+// carry the key path, e.g. "behaviors[2].path_pattern: ...".
+func ValidateBehaviors(bs []Behavior) error {
+	_, errs := compileRoutes(bs)
+	return errors.Join(errs...)
+}
+
+// compileBehaviors checks and compiles behaviors for a Server: the checks
+// of ValidateBehaviors, and every behavior has its Origin.
 func compileBehaviors(bs []Behavior) ([]route, error) {
+	routes, errs := compileRoutes(bs)
+	for i, b := range bs {
+		if b.Origin == nil {
+			errs = append(errs, fmt.Errorf("behaviors[%d].origin: missing", i))
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return routes, nil
+}
+
+// compileRoutes compiles the patterns and method sets of bs, with every
+// problem found.
+func compileRoutes(bs []Behavior) ([]route, []error) {
 	if len(bs) == 0 {
-		return nil, errors.New(`behaviors: at least one is needed (the default behavior, path_pattern "*")`)
+		return nil, []error{errors.New(`behaviors: at least one is needed (the default behavior, path_pattern "*")`)}
 	}
 	var errs []error
 	add := func(i int, key, format string, args ...any) {
@@ -73,9 +99,6 @@ func compileBehaviors(bs []Behavior) ([]route, error) {
 				seen[key] = i
 			}
 		}
-		if b.Origin == nil {
-			add(i, "origin", "missing")
-		}
 		methods, err := allowedMethods(b.AllowedMethods)
 		if err != nil {
 			add(i, "allowed_methods", "%v", err)
@@ -86,10 +109,7 @@ func compileBehaviors(bs []Behavior) ([]route, error) {
 	if last := len(bs) - 1; bs[last].PathPattern != "*" {
 		add(last, "path_pattern", "the last behavior is the default one and must be \"*\", got %q", bs[last].PathPattern)
 	}
-	if err := errors.Join(errs...); err != nil {
-		return nil, err
-	}
-	return routes, nil
+	return routes, errs
 }
 
 // allowedMethods validates a behavior's methods. Empty means GET and HEAD;
