@@ -4,8 +4,9 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
-	"sort"
+	"slices"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -54,7 +55,7 @@ func build(ctx context.Context, f *config.Edge, store *httpcache.Store, log *slo
 		}
 	}()
 
-	for _, id := range sortedKeys(f.Origins) {
+	for _, id := range slices.Sorted(maps.Keys(f.Origins)) {
 		o, err := origin.New(id, f.Origins[id], origin.Options{Logger: log, Registerer: s.reg})
 		if err != nil {
 			return nil, fmt.Errorf("origin %q: %w", id, err)
@@ -76,7 +77,7 @@ func build(ctx context.Context, f *config.Edge, store *httpcache.Store, log *slo
 	}
 
 	functions := map[string]*authorizer.Authorizer{}
-	for _, name := range sortedKeys(f.Functions) {
+	for _, name := range slices.Sorted(maps.Keys(f.Functions)) {
 		fc := f.Functions[name]
 		d := local
 		if fc.Remote() {
@@ -125,15 +126,6 @@ func (s *snapshot) explain() http.Handler {
 		return nil
 	}
 	return s.decision.ExplainHandler()
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 var (

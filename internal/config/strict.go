@@ -2,8 +2,9 @@ package config
 
 import (
 	"fmt"
+	"maps"
 	"reflect"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -46,7 +47,7 @@ func checkKeys(n *yaml.Node, t reflect.Type, path string, report func(*yaml.Node
 			k, v := n.Content[i], n.Content[i+1]
 			ft, ok := fields[k.Value]
 			if !ok {
-				report(k, joinPath(path, k.Value), fmt.Sprintf("unknown key (known: %s)", strings.Join(sortedKeys(fields), ", ")))
+				report(k, joinPath(path, k.Value), fmt.Sprintf("unknown key (known: %s)", strings.Join(slices.Sorted(maps.Keys(fields)), ", ")))
 				continue
 			}
 			checkKeys(v, ft, joinPath(path, k.Value), report)
@@ -96,15 +97,6 @@ func yamlFields(t reflect.Type) map[string]reflect.Type {
 		out[name] = f.Type
 	}
 	return out
-}
-
-func sortedKeys(m map[string]reflect.Type) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // lineOf finds the line of the node at path (as written by validation

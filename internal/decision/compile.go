@@ -3,6 +3,7 @@ package decision
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"net/url"
 	"slices"
 	"strconv"
@@ -327,7 +328,7 @@ func (s *service) findTies(p string) []error {
 		for _, rr := range n.rests {
 			check(rr.r)
 		}
-		for _, k := range sortedKeys(n.lits) {
+		for _, k := range slices.Sorted(maps.Keys(n.lits)) {
 			walk(n.lits[k])
 		}
 		if n.param != nil {
@@ -340,15 +341,6 @@ func (s *service) findTies(p string) []error {
 	walk(&s.table.root)
 	slices.SortFunc(errs, func(a, b error) int { return strings.Compare(a.Error(), b.Error()) })
 	return slices.CompactFunc(errs, func(a, b error) bool { return a.Error() == b.Error() })
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	ks := make([]string, 0, len(m))
-	for k := range m {
-		ks = append(ks, k)
-	}
-	slices.Sort(ks)
-	return ks
 }
 
 func compileRules(ac *AccessControl, p string, env *cel.Env, inherit bool) (rules, []error) {

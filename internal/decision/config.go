@@ -3,6 +3,7 @@ package decision
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -234,7 +235,7 @@ func (c *Config) validateTop() []error {
 			errs = append(errs, fmt.Errorf("gateway_credentials[%d]: must be printable without leading or trailing spaces", i))
 		}
 	}
-	for _, name := range sortedKeys(c.TokenIssuers) {
+	for _, name := range slices.Sorted(maps.Keys(c.TokenIssuers)) {
 		if name == "" || strings.ContainsAny(name, " \t\"'.[]") {
 			errs = append(errs, fmt.Errorf("token_issuers: name %q must be a plain word", name))
 			continue

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -68,7 +70,7 @@ func New(ctx context.Context, cfg Config, opts Options) (*Engine, error) {
 			used[s.issuer] = true
 		}
 	}
-	for _, name := range sortedKeys(cfg.TokenIssuers) {
+	for _, name := range slices.Sorted(maps.Keys(cfg.TokenIssuers)) {
 		if !used[name] {
 			e.log.Warn("token issuer is not used by any API service", "issuer", name)
 			continue

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -177,7 +178,7 @@ func (s *service) compileStatements(sc *APIService, p string) []error {
 		return "", false
 	}
 	st := sc.Statements
-	for _, name := range sortedKeys(st.SetHeaders) {
+	for _, name := range slices.Sorted(maps.Keys(st.SetHeaders)) {
 		path := p + ".statements.set_headers." + name
 		low, ok := checkName(path, name)
 		if !ok {
@@ -201,7 +202,7 @@ func (s *service) compileStatements(sc *APIService, p string) []error {
 		}
 	}
 	rs := sc.ResponseStatements
-	for _, name := range sortedKeys(rs.SetHeaders) {
+	for _, name := range slices.Sorted(maps.Keys(rs.SetHeaders)) {
 		path := p + ".response_statements.set_headers." + name
 		low, ok := checkName(path, name)
 		v := rs.SetHeaders[name]

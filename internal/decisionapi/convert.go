@@ -3,6 +3,7 @@ package decisionapi
 import (
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -136,7 +137,7 @@ func applyHeaders(h sideband.Headers, remove []string, set []decision.Header) si
 	}
 	out := make(sideband.Headers, 0, len(h)+len(set))
 	for _, e := range h {
-		if !containsFold(remove, e.Name) {
+		if !slices.ContainsFunc(remove, func(n string) bool { return strings.EqualFold(n, e.Name) }) {
 			out = append(out, e)
 		}
 	}
@@ -144,17 +145,6 @@ func applyHeaders(h sideband.Headers, remove []string, set []decision.Header) si
 		out = append(out, sideband.Header{Name: e.Name, Value: e.Value})
 	}
 	return out
-}
-
-// containsFold reports whether names (lower-case) holds name, compared
-// case-insensitively.
-func containsFold(names []string, name string) bool {
-	for _, n := range names {
-		if strings.EqualFold(n, name) {
-			return true
-		}
-	}
-	return false
 }
 
 // respond answers a response-phase call: the response unchanged, with the

@@ -137,13 +137,9 @@ func (c *Cache) appendQueryKey(b []byte, raw string) []byte {
 	return b
 }
 
-// sortParams is a stable insertion sort by name; it keeps ps on the stack.
+// sortParams sorts ps by name, keeping the order of repeated names.
 func sortParams(ps []param) {
-	for i := 1; i < len(ps); i++ {
-		for j := i; j > 0 && ps[j].name < ps[j-1].name; j-- {
-			ps[j], ps[j-1] = ps[j-1], ps[j]
-		}
-	}
+	slices.SortStableFunc(ps, func(a, b param) int { return strings.Compare(a.name, b.name) })
 }
 
 // decodeQueryName decodes a parameter name so that include and exclude
