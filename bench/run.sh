@@ -125,7 +125,7 @@ rm -rf "$RUN"
 mkdir -p "$RUN"/{bin,conf,keys,log,run,www,nginx-cache,nginx-prefix,wrk} "$(dirname "$OUT")"
 
 log "== build"
-(cd "$ROOT" && go build -o "$RUN/bin/edgeward" ./cmd/edgeward && go build -o "$RUN/bin/benchkit" ./bench/cmd/benchkit)
+(cd "$ROOT" && go build -o "$RUN/bin/edgeward" ./cmd/edgeward) && (cd "$ROOT/bench" && go build -o "$RUN/bin/benchkit" ./cmd/benchkit)
 BK=$RUN/bin/benchkit
 EW=$RUN/bin/edgeward
 

@@ -3,16 +3,13 @@ package main
 import (
 	"context"
 	"crypto/subtle"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
-	"strings"
 	"time"
-
-	"github.com/edgeward/edgeward/internal/sideband"
 )
 
 // runAuthz serves the trivial authorizer until ctx ends: on -plain the
@@ -78,46 +75,25 @@ func plainAuthz(w http.ResponseWriter, r *http.Request) {
 // so that the answer is cacheable), a deny is a 403 decision.
 func sidebandAuthz(credential string) http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("POST "+sideband.RequestPath, func(w http.ResponseWriter, r *http.Request) {
-		if credential != "" && subtle.ConstantTimeCompare([]byte(r.Header.Get(sideband.DefaultCredentialHeader)), []byte(credential)) != 1 {
+	mux.HandleFunc("POST "+requestPath, func(w http.ResponseWriter, r *http.Request) {
+		if credential != "" && subtle.ConstantTimeCompare([]byte(r.Header.Get(credentialHeader)), []byte(credential)) != 1 {
 			sidebandError(w, http.StatusUnauthorized, "INVALID_TOKEN", "The Gateway Token is invalid")
 			return
 		}
-		req, err := sideband.DecodeRequest(r.Body, 0)
+		in, err := io.ReadAll(io.LimitReader(r.Body, maxRequestBody))
 		if err != nil {
 			sidebandError(w, http.StatusBadRequest, "INVALID_REQUEST", err.Error())
 			return
 		}
-		body, err := json.Marshal(decide(req))
+		body, err := decide(in)
 		if err != nil {
-			sidebandError(w, http.StatusInternalServerError, "INTERNAL", err.Error())
+			sidebandError(w, http.StatusBadRequest, "INVALID_REQUEST", err.Error())
 			return
 		}
 		w.Header()["Content-Type"] = []string{"application/json"}
 		w.Write(body)
 	})
 	return mux
-}
-
-// decide is the trivial sideband decision for one request.
-func decide(req *sideband.Request) sideband.Reply {
-	if _, ok := req.Headers.Get("authorization"); !ok {
-		body := `{"error":"forbidden"}`
-		return sideband.Reply{Response: &sideband.Response{
-			ResponseCode:   http.StatusForbidden,
-			ResponseStatus: "Forbidden",
-			Headers:        sideband.Headers{{Name: "content-type", Value: "application/json"}},
-			Body:           &body,
-		}}
-	}
-	kept := req.Headers[:0]
-	for _, h := range req.Headers {
-		if !strings.EqualFold(h.Name, "authorization") {
-			kept = append(kept, h)
-		}
-	}
-	req.Headers = kept
-	return sideband.Reply{Request: *req}
 }
 
 func sidebandError(w http.ResponseWriter, status int, code, msg string) {
