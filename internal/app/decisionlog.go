@@ -2,35 +2,31 @@ package app
 
 import (
 	"fmt"
-	"io"
 	"log/slog"
-	"os"
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/edgeward/edgeward/internal/accesslog"
 	"github.com/edgeward/edgeward/internal/decision"
 	"github.com/edgeward/edgeward/internal/decisionapi"
 )
 
 // newService builds the decision service's front doors over engine, with
-// its decision log opened from cfg (stdout, stderr, a file, or none).
+// its decision log (stdout, stderr, a size-rotated file, or none) written
+// through the access log's bounded sink. Service.Close closes the log.
 func newService(engine *decision.Engine, cfg decision.LogConfig, log *slog.Logger, reg prometheus.Registerer) (*decisionapi.Service, error) {
 	var dlog *decisionapi.Log
 	if cfg.Path != "" {
-		var w io.Writer
-		switch cfg.Path {
-		case "stdout":
-			w = os.Stdout
-		case "stderr":
-			w = os.Stderr
-		default:
-			f, err := os.OpenFile(cfg.Path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o640)
-			if err != nil {
-				return nil, fmt.Errorf("decision_log: %w", err)
-			}
-			w = f
+		sink, err := accesslog.NewSink(decisionSink(cfg), accesslog.Options{Registerer: reg, Logger: log, Name: "decision"})
+		if err != nil {
+			return nil, fmt.Errorf("decision_log: %w", err)
 		}
-		dlog = decisionapi.NewLog(w, decisionapi.LogOptions{Buffer: cfg.Buffer, Registerer: reg, Logger: log})
+		dlog = decisionapi.NewLog(sink, decisionapi.LogOptions{Registerer: reg})
 	}
 	return decisionapi.NewService(engine, decisionapi.Options{Logger: log, Registerer: reg, Log: dlog}), nil
+}
+
+// decisionSink is the sink configuration of a decision log.
+func decisionSink(cfg decision.LogConfig) accesslog.SinkConfig {
+	return accesslog.SinkConfig{Path: cfg.Path, Buffer: cfg.Buffer, MaxSize: cfg.MaxSize, MaxBackups: cfg.MaxBackups}
 }

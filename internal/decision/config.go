@@ -71,6 +71,12 @@ type LogConfig struct {
 	// past it decisions are dropped from the log (and counted), never
 	// delaying a request.
 	Buffer int `yaml:"buffer"`
+	// MaxSize is the size at which a decision log file is rotated, as
+	// logging.access_log.max_size (unset means 100MiB).
+	MaxSize size.Bytes `yaml:"max_size"`
+	// MaxBackups is how many rotated files are kept, as
+	// logging.access_log.max_backups (unset means 5; -1 keeps none).
+	MaxBackups int `yaml:"max_backups"`
 }
 
 // APIService is one protected API: where it lives, which tokens it trusts
@@ -246,6 +252,12 @@ func (c *Config) validateTop() []error {
 	errs = append(errs, prefixed("token_cache", c.TokenCache.Validate())...)
 	if c.DecisionLog.Buffer < 0 {
 		errs = append(errs, errors.New("decision_log.buffer: must be > 0"))
+	}
+	if c.DecisionLog.MaxSize < 0 {
+		errs = append(errs, errors.New("decision_log.max_size: must be > 0"))
+	}
+	if c.DecisionLog.MaxBackups < -1 {
+		errs = append(errs, errors.New("decision_log.max_backups: must be >= -1 (-1 keeps no backup)"))
 	}
 	if c.MaxBodyBytes < 0 {
 		errs = append(errs, errors.New("max_body_bytes: must be > 0"))

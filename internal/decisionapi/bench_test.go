@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/edgeward/edgeward/internal/accesslog"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -14,8 +15,12 @@ import (
 // authorized cache hit: a token verified before, metrics and the decision
 // log on.
 func BenchmarkLocal_CachedToken(b *testing.B) {
-	log := NewLog(io.Discard, LogOptions{})
-	b.Cleanup(log.Close)
+	sink, err := accesslog.NewSink(accesslog.SinkConfig{}, accesslog.Options{Writer: io.Discard, Name: "decision"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	log := NewLog(sink, LogOptions{})
+	b.Cleanup(func() { _ = log.Close() })
 	f := newFixture(b, Options{Registerer: prometheus.NewRegistry(), Log: log})
 	local := NewLocal(f.svc)
 	req := ordersRequest("GET", "https://api.example.com/orders/7",

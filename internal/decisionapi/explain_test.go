@@ -16,7 +16,7 @@ import (
 func TestExplain_ReturnsDecisionAndTrace(t *testing.T) {
 	t.Parallel()
 	var sink testkit.Buffer
-	log := NewLog(&sink, LogOptions{})
+	log := newLog(t, &sink, nil)
 	f := newFixture(t, Options{Log: log})
 	tok := f.token(map[string]any{"scope": "orders:write", "groups": []string{"staff"}, "tenant": "t1"})
 	body := `{"source_ip":"192.0.2.1","method":"PATCH","url":"https://api.example.com/orders/7/lines/2",

@@ -1,7 +1,6 @@
 package decisionapi
 
 import (
-	"log/slog"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -15,42 +14,38 @@ import (
 	"github.com/edgeward/edgeward/internal/requestid"
 )
 
-// Sink receives the decision log's lines: any io.Writer (a file,
-// os.Stdout). Each Write holds one or more whole lines.
-type Sink interface {
-	Write(p []byte) (n int, err error)
+// LineSink is where the decision log's lines go: a bounded queue in front
+// of a writer goroutine, as accesslog.Sink is (stdout, stderr or a
+// size-rotated file). WriteLine must copy the line and never block; it
+// reports false when it dropped the line. Close writes out what is queued
+// and stops the writer.
+type LineSink interface {
+	WriteLine(line []byte) bool
+	Close() error
 }
 
 // LogOptions tune a Log.
 type LogOptions struct {
-	// Buffer is how many decisions may wait for the sink (default 4096).
-	// Past it, decisions are dropped from the log and counted: a slow sink
-	// never delays a request.
-	Buffer int
-	// Registerer receives the dropped-lines counter; nil means none.
+	// Registerer receives the dropped-decisions counter; nil means none.
 	Registerer prometheus.Registerer
-	// Logger receives sink failures; nil discards.
-	Logger *slog.Logger
 }
 
 // Log is the decision log: one JSON line per decision (time, request id,
 // gateway, service, operation, method, path, subject, decision, status,
-// reason, latency), written by its own goroutine. It never holds a token:
-// neither headers nor the query are recorded.
+// reason, latency), handed to a LineSink, whose goroutine writes it. A
+// slow or full sink never delays a request: the decision is left out of
+// the log and counted. It never holds a token: neither headers nor the
+// query are recorded.
 type Log struct {
-	sink    Sink
-	ch      chan entry
-	quit    chan struct{}
-	done    chan struct{}
-	close   sync.Once
+	sink    LineSink
+	buf     sync.Pool // *[]byte: a line is formatted here, then copied by the sink
 	closed  atomic.Bool
 	dropped atomic.Uint64
 	drops   prometheus.Counter
-	logger  *slog.Logger
 }
 
-// entry is one decision on its way to the sink. It holds strings that the
-// request already had: recording a decision allocates nothing.
+// entry is one decision on its way to the log. It holds strings that the
+// request already had.
 type entry struct {
 	time      time.Time
 	requestID string
@@ -68,20 +63,13 @@ type entry struct {
 	latency   time.Duration
 }
 
-// NewLog starts a decision log writing to sink. Close stops it.
-func NewLog(sink Sink, opts LogOptions) *Log {
-	if opts.Buffer <= 0 {
-		opts.Buffer = decision.DefaultLogBuffer
-	}
-	l := &Log{
-		sink:   sink,
-		ch:     make(chan entry, opts.Buffer),
-		quit:   make(chan struct{}),
-		done:   make(chan struct{}),
-		logger: opts.Logger,
-	}
-	if l.logger == nil {
-		l.logger = slog.New(slog.DiscardHandler)
+// NewLog returns a decision log writing through sink, which it owns from
+// now on: Close closes it.
+func NewLog(sink LineSink, opts LogOptions) *Log {
+	l := &Log{sink: sink}
+	l.buf.New = func() any {
+		b := make([]byte, 0, 512)
+		return &b
 	}
 	if opts.Registerer != nil {
 		l.drops = promreg.Reuse(opts.Registerer, prometheus.NewCounter(prometheus.CounterOpts{
@@ -89,84 +77,36 @@ func NewLog(sink Sink, opts LogOptions) *Log {
 			Help: "Decisions left out of the decision log because its buffer was full.",
 		}))
 	}
-	go l.run()
 	return l
 }
 
 // Dropped returns how many decisions were left out of the log.
 func (l *Log) Dropped() uint64 { return l.dropped.Load() }
 
-// Close writes what is buffered and stops the log. Decisions recorded
-// afterwards are dropped.
-func (l *Log) Close() {
-	l.close.Do(func() {
-		l.closed.Store(true)
-		close(l.quit)
-	})
-	<-l.done
+// Close stops the log: it writes out every line the sink holds, flushes
+// it, stops the sink's goroutine and closes its file. Decisions recorded
+// afterwards are dropped. Close is idempotent.
+func (l *Log) Close() error {
+	l.closed.Store(true)
+	return l.sink.Close()
 }
 
-// record queues e without ever blocking.
+// record formats e and hands it to the sink without ever blocking.
 func (l *Log) record(e entry) {
 	if !l.closed.Load() {
-		select {
-		case l.ch <- e:
+		bp := l.buf.Get().(*[]byte)
+		*bp = e.appendJSON((*bp)[:0])
+		ok := l.sink.WriteLine(*bp)
+		if cap(*bp) <= 64<<10 {
+			l.buf.Put(bp)
+		}
+		if ok {
 			return
-		default:
 		}
 	}
 	l.dropped.Add(1)
 	if l.drops != nil {
 		l.drops.Inc()
-	}
-}
-
-// maxBatch bounds how many lines one Write carries.
-const maxBatch = 256
-
-func (l *Log) run() {
-	defer close(l.done)
-	var buf []byte
-	failed := false
-	write := func() {
-		if len(buf) == 0 {
-			return
-		}
-		if _, err := l.sink.Write(buf); err != nil && !failed {
-			failed = true // said once; the sink's owner sees the rest
-			l.logger.Error("decision log: writing failed", "err", err)
-		}
-		buf = buf[:0]
-	}
-	for {
-		select {
-		case e := <-l.ch:
-			buf = e.appendJSON(buf)
-			for n := 1; n < maxBatch; n++ {
-				select {
-				case e := <-l.ch:
-					buf = e.appendJSON(buf)
-					continue
-				default:
-				}
-				break
-			}
-			write()
-		case <-l.quit:
-			for {
-				select {
-				case e := <-l.ch:
-					buf = e.appendJSON(buf)
-					if len(buf) > 64<<10 {
-						write()
-					}
-					continue
-				default:
-				}
-				write()
-				return
-			}
-		}
 	}
 }
 

@@ -3,7 +3,11 @@ package decisionapi
 import (
 	"bufio"
 	"encoding/json"
+	"io"
+	"os"
+	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -11,15 +15,27 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 
+	"github.com/edgeward/edgeward/internal/accesslog"
 	"github.com/edgeward/edgeward/internal/sideband"
 	"github.com/edgeward/edgeward/internal/testkit"
 	"github.com/edgeward/edgeward/internal/token/tokentest"
 )
 
+// newLog is a decision log writing through an access-log sink into w, as
+// the app builds it.
+func newLog(t *testing.T, w io.Writer, reg prometheus.Registerer) *Log {
+	t.Helper()
+	sink, err := accesslog.NewSink(accesslog.SinkConfig{}, accesslog.Options{Writer: w, Name: "decision"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return NewLog(sink, LogOptions{Registerer: reg})
+}
+
 func TestLog_OneLinePerDecisionAndNeverAToken(t *testing.T) {
 	t.Parallel()
 	var sink testkit.Buffer
-	log := NewLog(&sink, LogOptions{})
+	log := newLog(t, &sink, nil)
 	f := newFixture(t, Options{Log: log})
 	good := f.token(nil)
 	bad := f.token(map[string]any{"aud": "https://other"})
@@ -92,7 +108,7 @@ func TestLog_OneLinePerDecisionAndNeverAToken(t *testing.T) {
 func TestLog_DenyBodyAndLogShareTheGeneratedID(t *testing.T) {
 	t.Parallel()
 	var sink testkit.Buffer
-	log := NewLog(&sink, LogOptions{})
+	log := newLog(t, &sink, nil)
 	f := newFixture(t, Options{Log: log})
 	rep, _ := NewLocal(f.svc).Request(t.Context(), ordersRequest("GET", "https://nowhere.example/"))
 	log.Close()
@@ -105,52 +121,83 @@ func TestLog_DenyBodyAndLogShareTheGeneratedID(t *testing.T) {
 	}
 }
 
-// blockingSink holds every Write until released.
-type blockingSink struct {
-	testkit.Buffer
-	release chan struct{}
-	entered chan struct{}
-}
+// refusingSink is a LineSink whose queue is full: it drops every line.
+type refusingSink struct{ offered atomic.Int64 }
 
-func (b *blockingSink) Write(p []byte) (int, error) {
-	select {
-	case b.entered <- struct{}{}:
-	default:
-	}
-	<-b.release
-	return b.Buffer.Write(p)
-}
+func (r *refusingSink) WriteLine([]byte) bool { r.offered.Add(1); return false }
+func (r *refusingSink) Close() error          { return nil }
 
-func TestLog_FullBufferDropsAndNeverBlocks(t *testing.T) {
+func TestLog_FullSinkDropsAndCounts(t *testing.T) {
 	t.Parallel()
-	sink := &blockingSink{release: make(chan struct{}), entered: make(chan struct{}, 1)}
+	sink := &refusingSink{}
 	reg := prometheus.NewRegistry()
-	log := NewLog(sink, LogOptions{Buffer: 4, Registerer: reg})
+	log := NewLog(sink, LogOptions{Registerer: reg})
 	f := newFixture(t, Options{Log: log})
 	local := NewLocal(f.svc)
-	req := ordersRequest("GET", "https://nowhere.example/")
-	if _, err := local.Request(t.Context(), req); err != nil {
-		t.Fatal(err)
-	}
-	<-sink.entered // the writer holds one line in a blocked Write
-	const n = 50
+	const n = 5
 	for range n {
-		if _, err := local.Request(t.Context(), req); err != nil {
+		if _, err := local.Request(t.Context(), ordersRequest("GET", "https://nowhere.example/")); err != nil {
 			t.Fatal(err)
 		}
 	}
-	dropped := log.Dropped()
-	if dropped < n-4 {
-		t.Errorf("Dropped() = %d with a blocked sink and a buffer of 4, want at least %d", dropped, n-4)
+	if got := log.Dropped(); got != n || sink.offered.Load() != n {
+		t.Errorf("Dropped() = %d of %d lines offered, want %d", got, sink.offered.Load(), n)
 	}
-	if got := counterValue(t, log.drops); got != float64(dropped) {
-		t.Errorf("dropped metric = %v, want %d", got, dropped)
+	if got := counterValue(t, log.drops); got != n {
+		t.Errorf("dropped metric = %v, want %d", got, n)
 	}
-	close(sink.release)
-	log.Close()
-	lines := strings.Count(sink.String(), "\n")
-	if uint64(lines)+dropped != n+1 {
-		t.Errorf("lines %d + dropped %d = %d, want %d decisions", lines, dropped, uint64(lines)+dropped, n+1)
+	if err := log.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := local.Request(t.Context(), ordersRequest("GET", "https://nowhere.example/")); err != nil {
+		t.Fatal(err)
+	}
+	if sink.offered.Load() != n || log.Dropped() != n+1 {
+		t.Errorf("after Close: %d lines offered, %d dropped; want %d and %d", sink.offered.Load(), log.Dropped(), n, n+1)
+	}
+}
+
+// TestLog_CloseFlushesARotatingFile pins that the decision log goes
+// through the access log's file sink: buffered lines reach the file on
+// Close, and the file rotates at its max size.
+func TestLog_CloseFlushesARotatingFile(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "decisions.log")
+	sink, err := accesslog.NewSink(accesslog.SinkConfig{Path: path, MaxSize: 600, MaxBackups: 2}, accesslog.Options{Name: "decision"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := NewLog(sink, LogOptions{})
+	f := newFixture(t, Options{Log: log})
+	local := NewLocal(f.svc)
+	const n = 10
+	for range n {
+		if _, err := local.Request(t.Context(), ordersRequest("GET", "https://nowhere.example/")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := log.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := log.Close(); err != nil {
+		t.Fatalf("second Close = %v, want nil", err)
+	}
+	lines := 0
+	for _, p := range []string{path, path + ".1", path + ".2"} {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatalf("read %s: %v (want the file and two rotated backups)", p, err)
+		}
+		for l := range strings.SplitSeq(strings.TrimSuffix(string(b), "\n"), "\n") {
+			var v map[string]any
+			if err := json.Unmarshal([]byte(l), &v); err != nil {
+				t.Fatalf("%s: line %q is not JSON: %v", p, l, err)
+			}
+			lines++
+		}
+	}
+	if lines+int(log.Dropped()) > n || lines < 3 {
+		t.Errorf("%d lines in the files, %d dropped, of %d decisions", lines, log.Dropped(), n)
 	}
 }
 
@@ -167,7 +214,7 @@ func TestService_CloseWritesOutTheLog(t *testing.T) {
 	t.Parallel()
 	var sink testkit.Buffer
 	iss := tokentest.NewIssuer(t)
-	svc := NewService(newEngine(t, ordersYAML(iss)), Options{Log: NewLog(&sink, LogOptions{})})
+	svc := NewService(newEngine(t, ordersYAML(iss)), Options{Log: newLog(t, &sink, nil)})
 	if _, err := NewLocal(svc).Request(t.Context(), ordersRequest("GET", "https://nowhere.example/")); err != nil {
 		t.Fatal(err)
 	}

@@ -101,11 +101,14 @@ func (s *Service) SetEngine(e *decision.Engine) *decision.Engine {
 func (s *Service) Engine() *decision.Engine { return s.snap.Load().e }
 
 // Close closes the current engine and then the decision log (Options.Log),
-// writing out what it holds. Call it once the doors have drained.
+// writing out what it holds and stopping its goroutine. Call it once the
+// doors have drained.
 func (s *Service) Close() {
 	s.snap.Load().e.Close()
 	if s.log != nil {
-		s.log.Close()
+		if err := s.log.Close(); err != nil {
+			s.logger.Error("decision log: closing failed", "err", err)
+		}
 	}
 }
 
