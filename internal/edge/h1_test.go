@@ -90,12 +90,6 @@ func (o *scriptOrigin) Forward(w http.ResponseWriter, r *Request) error {
 	return nil
 }
 
-func (o *scriptOrigin) lastFast() bool {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return len(o.fast) > 0 && o.fast[len(o.fast)-1]
-}
-
 // exchangeResult is a response as compared between the fast lane and
 // net/http: no Date, no X-Request-Id.
 type exchangeResult struct {

@@ -324,22 +324,6 @@ func (s *Store) insert(path, key string, e *entry, gen0 uint64, now time.Time) b
 	})
 }
 
-// replace swaps old for e (a refreshed copy) if old is still stored.
-func (s *Store) replace(path, key string, old, e *entry, now time.Time) bool {
-	return s.update(path, key, 0, now, func(v *variants) (*variants, bool) {
-		if v == nil {
-			return nil, false
-		}
-		i := indexOf(v.entries, old)
-		if i < 0 {
-			return nil, false
-		}
-		entries := append([]*entry{e}, v.entries[:i]...)
-		entries = append(entries, v.entries[i+1:]...)
-		return &variants{entries: entries, passUntil: v.passUntil}, true
-	})
-}
-
 // remove drops old if it is still stored.
 func (s *Store) remove(path, key string, old *entry, now time.Time) {
 	s.update(path, key, 0, now, func(v *variants) (*variants, bool) {

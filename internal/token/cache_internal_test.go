@@ -24,7 +24,7 @@ func TestKey_DependsOnIssuerAndToken(t *testing.T) {
 		}
 		keys[k] = c.prefix + c.raw[:1]
 	}
-	if key("a\x00", long) != key("a\x00", long) {
+	if again := key("a\x00", long); again != key("a\x00", long) {
 		t.Error("key(long) is not deterministic")
 	}
 }
