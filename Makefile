@@ -2,7 +2,7 @@
 GO ?= go
 FUZZTIME ?= 30s
 
-.PHONY: build test ci vet fmt fuzz conformance bench bench-peers bench-full demo
+.PHONY: build test ci vet fmt fuzz conformance bench benchkit bench-peers bench-full demo
 build:
 	$(GO) build -o bin/edgeward ./cmd/edgeward
 
@@ -34,6 +34,11 @@ conformance:
 # (make bench > new.txt; benchstat old.txt new.txt).
 bench:
 	$(GO) test -run='^$$' -bench=. -benchmem -count=5 ./internal/...
+
+# The benchmark harness's helper. bench/ is a Go module of its own, so
+# that edgeward's go.mod carries no load-generator dependency.
+benchkit:
+	cd bench && $(GO) build -o ../bin/benchkit ./cmd/benchkit
 
 # edgeward side by side with nginx, Caddy and HAProxy on this machine
 # (bench/run.sh): about 2-3 minutes; results in bench/out/quick.md.

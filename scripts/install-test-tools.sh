@@ -1,8 +1,15 @@
 #!/usr/bin/env bash
-# Installs the Debian packages that edgeward's tests start as real
-# processes (redis-server for the fleet tests, chromium for the status
-# page's browser test). Idempotent; needs root (CI runs as root).
+# Installs the tools CI runs: staticcheck (pinned: v0.8.2, release
+# 2026.2.2, which checks Go 1.26 code) and the Debian packages that
+# edgeward's tests start as real processes (redis-server for the fleet
+# tests, chromium for the status page's browser test). Idempotent; the
+# Debian packages need root (CI runs as root).
 set -euo pipefail
+
+staticcheck_version=v0.8.2
+if ! "$(go env GOPATH)/bin/staticcheck" -version 2>/dev/null | grep -q "(${staticcheck_version#v})"; then
+  GOFLAGS= go install "honnef.co/go/tools/cmd/staticcheck@${staticcheck_version}"
+fi
 pkgs=(redis-server chromium)
 missing=()
 for p in "${pkgs[@]}"; do
