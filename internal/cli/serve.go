@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"log/slog"
 
 	"github.com/spf13/cobra"
 
@@ -20,8 +21,9 @@ func serveCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			log := newLogger(stderrOf(cmd), f.Logging)
-			e, err := app.NewEdge(cmd.Context(), file, f, app.Options{Logger: log})
+			lv := new(slog.LevelVar)
+			log := newLogger(stderrOf(cmd), f.Logging, lv)
+			e, err := app.NewEdge(cmd.Context(), file, f, app.Options{Logger: log, Level: lv})
 			if err != nil {
 				return err
 			}
@@ -48,8 +50,9 @@ func decisionCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			log := newLogger(stderrOf(cmd), f.Logging)
-			d, err := app.NewDecision(cmd.Context(), file, f, app.Options{Logger: log})
+			lv := new(slog.LevelVar)
+			log := newLogger(stderrOf(cmd), f.Logging, lv)
+			d, err := app.NewDecision(cmd.Context(), file, f, app.Options{Logger: log, Level: lv})
 			if err != nil {
 				return err
 			}

@@ -20,6 +20,23 @@ var RestartKeys = []string{
 	"logging.format",
 }
 
+// DecisionRestartKeys are the keys of a decision service's file that a
+// reload cannot apply: only the decision model (decision, except its
+// decision_log) reloads.
+var DecisionRestartKeys = []string{
+	"listen",
+	"tls",
+	"admin",
+	"decision.decision_log",
+	"logging.format",
+	"logging.access_log",
+}
+
+// RestartRequiredDecision is RestartRequired for a decision service's file.
+func RestartRequiredDecision(changes []string) []string {
+	return matching(changes, DecisionRestartKeys)
+}
+
 // Changes lists the key paths, in the file's own spelling, whose values
 // differ between two decoded files of the same type: a field of a
 // section, an entry of a map by its key, a list as a whole. Values are
@@ -32,9 +49,14 @@ func Changes(old, new any) []string {
 
 // RestartRequired returns the keys of changes that only a restart applies.
 func RestartRequired(changes []string) []string {
+	return matching(changes, RestartKeys)
+}
+
+// matching returns the changes equal to or below one of keys.
+func matching(changes, keys []string) []string {
 	var out []string
 	for _, c := range changes {
-		if slices.ContainsFunc(RestartKeys, func(k string) bool { return c == k || strings.HasPrefix(c, k+".") }) {
+		if slices.ContainsFunc(keys, func(k string) bool { return c == k || strings.HasPrefix(c, k+".") }) {
 			out = append(out, c)
 		}
 	}
