@@ -60,7 +60,7 @@ type proc struct {
 	exited chan error
 
 	mu      sync.Mutex
-	reloads int            // "configuration reloaded" lines seen
+	reloads int           // "configuration reloaded" lines seen
 	changed chan struct{} // closed and replaced at each such line
 }
 
