@@ -3,6 +3,7 @@ package cli
 import (
 	"fmt"
 	"log/slog"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -87,6 +88,11 @@ func validateCmd() *cobra.Command {
 				return fmt.Errorf("%s is not valid", file)
 			}
 			fmt.Fprintln(cmd.OutOrStdout(), "ok")
+			restart := config.RestartKeys
+			if kind == "decision" {
+				restart = config.DecisionRestartKeys
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "note: a reload applies every key but these, which take effect on restart: %s\n", strings.Join(restart, ", "))
 			return nil
 		},
 	}

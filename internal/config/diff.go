@@ -18,6 +18,14 @@ var RestartKeys = []string{
 	"h2c",
 	"http1_fast_lane",
 	"logging.format",
+	// The listener's own settings, fixed when it starts accepting.
+	"tls",
+	"limits.read_header_timeout",
+	"limits.read_timeout",
+	"limits.write_timeout",
+	"limits.idle_timeout",
+	"limits.max_header_bytes",
+	"limits.max_connections",
 }
 
 // DecisionRestartKeys are the keys of a decision service's file that a

@@ -153,3 +153,6 @@ func (s *Server) compile(g Generation) (*snapshot, error) {
 	}
 	return sn, nil
 }
+
+// grace is the current generation's shutdown grace: a reload changes it.
+func (s *Server) grace() time.Duration { return s.snap.Load().cfg.ShutdownGrace }

@@ -139,10 +139,10 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		running--
 	case <-ctx.Done():
 	}
-	s.log.Info("edge shutting down", "addr", addr.String(), "grace", s.cfg.ShutdownGrace)
+	s.log.Info("edge shutting down", "addr", addr.String(), "grace", s.grace())
 	h.shutting.Store(true)
 	ln.Close()
-	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownGrace)
+	sctx, cancel := context.WithTimeout(context.Background(), s.grace())
 	defer cancel()
 	herr := make(chan error, 1)
 	go func() { herr <- h.shutdown(sctx) }()
@@ -152,7 +152,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	if err != nil {
 		_ = srv.Close()
-		err = fmt.Errorf("shutdown: requests still in flight after %s were cut: %w", s.cfg.ShutdownGrace, err)
+		err = fmt.Errorf("shutdown: requests still in flight after %s were cut: %w", s.grace(), err)
 	}
 	for range running {
 		if serr := <-errc; serr != nil && !errors.Is(serr, http.ErrServerClosed) && early == nil {
@@ -175,13 +175,13 @@ func (s *Server) serveStd(ctx context.Context, srv *http.Server, ln net.Listener
 		return err
 	case <-ctx.Done():
 	}
-	s.log.Info("edge shutting down", "addr", addr.String(), "grace", s.cfg.ShutdownGrace)
-	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownGrace)
+	s.log.Info("edge shutting down", "addr", addr.String(), "grace", s.grace())
+	sctx, cancel := context.WithTimeout(context.Background(), s.grace())
 	defer cancel()
 	err := srv.Shutdown(sctx)
 	if err != nil {
 		_ = srv.Close()
-		err = fmt.Errorf("shutdown: requests still in flight after %s were cut: %w", s.cfg.ShutdownGrace, err)
+		err = fmt.Errorf("shutdown: requests still in flight after %s were cut: %w", s.grace(), err)
 	}
 	if serr := <-errc; serr != nil && !errors.Is(serr, http.ErrServerClosed) && err == nil {
 		err = serr
