@@ -260,7 +260,9 @@ func TestReload_SoakUnderLoad(t *testing.T) {
 			check(v)
 		}
 	}
-	waitFor(t, func() bool { return logged(a.accessLog) && logged(b.accessLog) }, "both access logs written")
+	if !poll(func() bool { return logged(a.accessLog) && logged(b.accessLog) }) {
+		t.Errorf("access log paths %s and %s: not both written; a reload must switch the access log", a.accessLog, b.accessLog)
+	}
 	close(stop)
 	wg.Wait()
 	if n := failed.Load(); n > 0 {
@@ -323,13 +325,21 @@ func settle(t *testing.T, p *proc, base *stats) *stats {
 
 func waitFor(t *testing.T, cond func() bool, what string) {
 	t.Helper()
+	if !poll(cond) {
+		t.Fatalf("timed out waiting for %s", what)
+	}
+}
+
+// poll reports whether cond holds within 20s.
+func poll(cond func() bool) bool {
 	deadline := time.Now().Add(20 * time.Second)
 	for !cond() {
 		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
+			return false
 		}
 		time.Sleep(10 * time.Millisecond) // polling an external process
 	}
+	return true
 }
 
 // TestDrain_ReadyzTurns503AtOnceWhileInFlightRequestsFinish sends SIGTERM
