@@ -270,11 +270,13 @@ func publicJWK(pub crypto.PublicKey) map[string]string {
 	case *rsa.PublicKey:
 		return map[string]string{"kty": "RSA", "n": b64(k.N.Bytes()), "e": b64(big.NewInt(int64(k.E)).Bytes())}
 	case *ecdsa.PublicKey:
-		// Coordinates are fixed-size, left-padded (RFC 7518 section 6.2.1.2).
-		x, y := make([]byte, 32), make([]byte, 32)
-		k.X.FillBytes(x)
-		k.Y.FillBytes(y)
-		return map[string]string{"kty": "EC", "crv": "P-256", "x": b64(x), "y": b64(y)}
+		// Coordinates are fixed-size, left-padded (RFC 7518 section
+		// 6.2.1.2), as in the uncompressed point 0x04 || X || Y.
+		b, err := k.Bytes()
+		if err != nil || len(b) != 65 {
+			panic(fmt.Sprintf("demo: not a P-256 key: %v", err))
+		}
+		return map[string]string{"kty": "EC", "crv": "P-256", "x": b64(b[1:33]), "y": b64(b[33:])}
 	}
 	panic(fmt.Sprintf("demo: unsupported key type %T", pub))
 }
