@@ -49,6 +49,10 @@ type Reply struct {
 	// Response is the deny. An allow must omit the key entirely: Kong treats
 	// "response": null as a deny.
 	Response *Response `json:"response,omitempty"`
+	// CacheControl is the Cache-Control header of the HTTP answer that
+	// carried the reply (empty in-process): a gateway's decision cache
+	// honours its no-store and max-age. It is not part of the JSON body.
+	CacheControl string `json:"-"`
 }
 
 // Response is an HTTP response in sideband form: a deny in the request phase,
