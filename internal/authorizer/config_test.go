@@ -104,6 +104,8 @@ func TestConfig_Defaults(t *testing.T) {
 		Type: "sideband", SecretHeaderName: "CLIENT-TOKEN", MaxRetries: &one, Timeout: 5 * time.Second,
 		IncludeBody: IncludeBody{ContentTypes: []string{"application/json"}, MaxBytes: 40 * size.KiB},
 		OnError:     "deny", Breaker: Breaker{Failures: 5, OpenFor: 10 * time.Second},
+		Pool:        Pool{MaxIdlePerService: 256, Protocol: "auto"},
+		HealthCheck: HealthCheck{UnhealthyAfter: 2, Interval: 5 * time.Second},
 	}
 	if diff := cmp.Diff(want, c); diff != "" {
 		t.Errorf("Defaults() mismatch (-want +got):\n%s", diff)
