@@ -173,8 +173,8 @@ func (a *Authorizer) ViewerRequest(ctx context.Context, r *edge.Request) (resp *
 	var reply *sideband.Reply
 	hit := false
 	if a.cache != nil {
-		key = keyOf(a.cache.seed, sreq)
-		reply, hit = a.cache.get(key)
+		key = keyOf(a.cache.seed, sreq, a.cache.volatile)
+		reply, hit = a.cache.get(key, sreq)
 	}
 	if !hit {
 		if wait := a.limitedFor(); wait > 0 {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/maypok86/otter/v2"
 	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/net/http/httpguts"
 	"golang.org/x/sync/singleflight"
 
 	"github.com/edgeward/edgeward/internal/promreg"
@@ -44,7 +45,17 @@ type CacheConfig struct {
 	// Coalesce makes identical decisions in flight wait for one call
 	// (default true).
 	Coalesce *Flag `yaml:"coalesce"`
+	// IgnoreHeaders are headers left out of the key, for values that
+	// change with every request and that no policy reads (traceparent,
+	// a client's own request id). They are still sent on a miss, and a
+	// cached allow passes the current request's values on. The edge's
+	// X-Request-Id is always left out.
+	IgnoreHeaders []string `yaml:"ignore_headers"`
 }
+
+// alwaysVolatile are the headers never in a key: the edge's request id
+// (an edge-owned header, never the viewer's).
+var alwaysVolatile = []string{"x-request-id"}
 
 func (c *CacheConfig) defaults() {
 	if !c.Enabled {
@@ -85,6 +96,14 @@ func (c *CacheConfig) validate(cfg *Config, add func(path, format string, args .
 	if cfg.ResponsePhase {
 		add("decision_cache.enabled", "cannot be used with response_phase: true (the state of a decision belongs to one request)")
 	}
+	for i, h := range c.IgnoreHeaders {
+		switch lh := strings.ToLower(h); {
+		case !httpguts.ValidHeaderFieldName(h):
+			add(fmt.Sprintf("decision_cache.ignore_headers[%d]", i), "invalid header name %q", h)
+		case lh == "host" || lh == "authorization" || lh == "cookie" || lh == strings.ToLower(cfg.SecretHeaderName):
+			add(fmt.Sprintf("decision_cache.ignore_headers[%d]", i), "%s identifies the caller or the resource and must stay in the key", h)
+		}
+	}
 }
 
 // decisionCache holds one function's decisions (allows and denies, with
@@ -94,6 +113,7 @@ type decisionCache struct {
 	flights  singleflight.Group
 	coalesce bool
 	seed     []byte
+	volatile []string // lower-case header names left out of the key
 	allowTTL time.Duration
 	denyTTL  time.Duration
 	now      func() time.Time
@@ -105,16 +125,23 @@ type cached struct {
 	reply  *sideband.Reply // read only: every hit applies it afresh
 	ttl    time.Duration
 	weight uint32
+	// passOn is set when the allow left every volatile header as it was
+	// sent: a hit then gives them the current request's values.
+	passOn bool
 }
 
 func newDecisionCache(cfg Config, seed []byte, now func() time.Time, reg prometheus.Registerer, function string) (*decisionCache, error) {
 	dc := &decisionCache{
 		coalesce: bool(*cfg.DecisionCache.Coalesce),
 		seed:     seed,
+		volatile: append([]string(nil), alwaysVolatile...),
 		allowTTL: *cfg.DecisionCache.AllowTTL,
 		denyTTL:  *cfg.DecisionCache.DenyTTL,
 		now:      now,
 		m:        newCacheMetrics(reg, function),
+	}
+	for _, h := range cfg.DecisionCache.IgnoreHeaders {
+		dc.volatile = append(dc.volatile, strings.ToLower(h))
 	}
 	o := &otter.Options[cacheKey, *cached]{
 		MaximumWeight:    uint64(cfg.DecisionCache.MaxBytes),
@@ -144,15 +171,37 @@ type otterClock struct{ now func() time.Time }
 func (c otterClock) NowNano() int64                      { return c.now().UnixNano() }
 func (c otterClock) Tick(time.Duration) <-chan time.Time { return nil }
 
-// get returns the kept decision for key.
-func (dc *decisionCache) get(key cacheKey) (*sideband.Reply, bool) {
+// get returns the kept decision for key, as it applies to sreq.
+func (dc *decisionCache) get(key cacheKey, sreq *sideband.Request) (*sideband.Reply, bool) {
 	v, ok := dc.c.GetIfPresent(key)
 	if !ok {
 		dc.m.misses.Inc()
 		return nil, false
 	}
 	dc.m.hits.Inc()
-	return v.reply, true
+	if !v.passOn {
+		return v.reply, true
+	}
+	return dc.replay(v.reply, sreq), true
+}
+
+// replay is a kept allow as it applies to sreq: the volatile headers
+// (not in the key) take sreq's values, so that the diff apply makes
+// leaves them alone, as the allow did for the request it was made for.
+func (dc *decisionCache) replay(rep *sideband.Reply, sreq *sideband.Request) *sideband.Reply {
+	out := *rep
+	out.Headers = make(sideband.Headers, 0, len(rep.Headers)+1)
+	for _, h := range rep.Headers {
+		if !isVolatile(dc.volatile, h.Name) {
+			out.Headers = append(out.Headers, h)
+		}
+	}
+	for _, h := range sreq.Headers {
+		if isVolatile(dc.volatile, h.Name) {
+			out.Headers = append(out.Headers, h)
+		}
+	}
+	return &out
 }
 
 // store keeps rep, a decision on sreq that was applied (an allow) or
@@ -164,7 +213,38 @@ func (dc *decisionCache) store(key cacheKey, sreq *sideband.Request, rep *sideba
 		dc.m.uncacheable.Inc()
 		return
 	}
-	dc.c.Set(key, &cached{reply: rep, ttl: ttl, weight: weigh(rep)})
+	c := &cached{reply: rep, ttl: ttl, weight: weigh(rep)}
+	if rep.Response == nil {
+		c.passOn = true
+		for _, name := range dc.volatile {
+			if !sameEntries(sreq.Headers, rep.Headers, name) {
+				c.passOn = false // the allow set one: replay it as it is
+			}
+		}
+	}
+	dc.c.Set(key, c)
+}
+
+// sameEntries reports whether a and b hold the same values for name, in
+// order (none in both counts as the same).
+func sameEntries(a, b sideband.Headers, name string) bool {
+	i, j := 0, 0
+	for {
+		for i < len(a) && a[i].Name != name {
+			i++
+		}
+		for j < len(b) && !strings.EqualFold(b[j].Name, name) {
+			j++
+		}
+		if i == len(a) || j == len(b) {
+			return i == len(a) && j == len(b)
+		}
+		if a[i].Value != b[j].Value {
+			return false
+		}
+		i++
+		j++
+	}
 }
 
 // ttl is the lifetime of rep: the allow or deny TTL, shortened by the

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/netip"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -175,7 +176,7 @@ func TestDecisionCache_KeyNamesServiceAndCredential(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	base := keyOf(keySeed([]string{"https://a.example/v1"}, "CLIENT-TOKEN", "cred-1"), sreq)
+	base := keyOf(keySeed([]string{"https://a.example/v1"}, "CLIENT-TOKEN", "cred-1"), sreq, alwaysVolatile)
 	seeds := map[string][]byte{
 		"other credential":      keySeed([]string{"https://a.example/v1"}, "CLIENT-TOKEN", "cred-2"),
 		"other credential name": keySeed([]string{"https://a.example/v1"}, "PDG-TOKEN", "cred-1"),
@@ -185,11 +186,11 @@ func TestDecisionCache_KeyNamesServiceAndCredential(t *testing.T) {
 		"embedded":              keySeed([]string{Embedded}, "CLIENT-TOKEN", "cred-1"),
 	}
 	for name, seed := range seeds {
-		if keyOf(seed, sreq) == base {
+		if keyOf(seed, sreq, alwaysVolatile) == base {
 			t.Errorf("%s: same key as the base service and credential", name)
 		}
 	}
-	if keyOf(keySeed([]string{"https://a.example/v1/"}, "client-token", "cred-1"), sreq) != base {
+	if keyOf(keySeed([]string{"https://a.example/v1/"}, "client-token", "cred-1"), sreq, alwaysVolatile) != base {
 		t.Errorf("a trailing slash or the credential header's case changed the key; they name the same service")
 	}
 }
@@ -495,4 +496,79 @@ func splitLines(s string) []string {
 		s = s[i:]
 	}
 	return out
+}
+
+func TestDecisionCache_VolatileHeadersLeaveTheKeyAndPassOn(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		header string
+		mod    func(*Config)
+	}{
+		{"edge request id", "X-Request-Id", nil},
+		{"ignore_headers", "Traceparent", func(c *Config) { c.DecisionCache.IgnoreHeaders = []string{"traceparent"} }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			h := newCached(t, func(r *sideband.Request) (*sideband.Reply, error) {
+				rep, _ := echoAllow(r)
+				rep.Headers = append(append(sideband.Headers{}, r.Headers...), sideband.Header{Name: "x-user-id", Value: "u1"})
+				return rep, nil
+			}, tt.mod)
+			for i, v := range []string{"id-1", "id-2", "id-3"} {
+				r := baseRequest()
+				r.HTTP.Header.Set(tt.header, v)
+				if _, err := h.a.ViewerRequest(context.Background(), r); err != nil {
+					t.Fatal(err)
+				}
+				if got := r.HTTP.Header.Get(tt.header); got != v {
+					t.Errorf("request %d: %s = %q after the allow, want its own %q", i, tt.header, got, v)
+				}
+				if got := r.HTTP.Header.Get("X-User-Id"); got != "u1" {
+					t.Errorf("request %d: X-User-Id = %q, want u1", i, got)
+				}
+			}
+			if got := h.d.calls.Load(); got != 1 {
+				t.Errorf("decider calls = %d, want 1: %s is not in the key", got, tt.header)
+			}
+		})
+	}
+}
+
+func TestDecisionCache_AllowThatSetsAVolatileHeaderReplaysIt(t *testing.T) {
+	t.Parallel()
+	h := newCached(t, func(r *sideband.Request) (*sideband.Reply, error) {
+		rep, _ := echoAllow(r)
+		rep.Headers = nil
+		for _, e := range r.Headers {
+			if e.Name != "x-request-id" {
+				rep.Headers = append(rep.Headers, e)
+			}
+		}
+		rep.Headers = append(rep.Headers, sideband.Header{Name: "x-request-id", Value: "from-policy"})
+		return rep, nil
+	}, nil)
+	for _, v := range []string{"id-1", "id-2"} {
+		r := baseRequest()
+		r.HTTP.Header.Set("X-Request-Id", v)
+		h.a.ViewerRequest(context.Background(), r)
+		if got := r.HTTP.Header.Get("X-Request-Id"); got != "from-policy" {
+			t.Errorf("X-Request-Id = %q, want the allow's from-policy", got)
+		}
+	}
+	if got := h.d.calls.Load(); got != 1 {
+		t.Errorf("decider calls = %d, want 1", got)
+	}
+}
+
+func TestDecisionCache_IgnoreHeadersCannotHideTheCaller(t *testing.T) {
+	t.Parallel()
+	for _, name := range []string{"Authorization", "cookie", "Host", "CLIENT-TOKEN", "bad name"} {
+		c := Config{ServiceURL: URLs{Embedded}, DecisionCache: CacheConfig{Enabled: true, IgnoreHeaders: []string{name}}}
+		c.Defaults()
+		if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "decision_cache.ignore_headers[0]") {
+			t.Errorf("ignore_headers: [%s]: Validate() = %v, want an error", name, err)
+		}
+	}
 }

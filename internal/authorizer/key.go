@@ -45,20 +45,27 @@ var keyBufs = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b 
 // length-prefixed, so no two different calls encode alike: a header
 // "a: bc" is not a header "ab: c", a query is not a path. The fields are
 // those of sideband.Request except source_port, which changes with every
-// connection a client opens (a policy that looks at it cannot use the
-// decision cache; docs/security.md says so).
-func keyOf(seed []byte, sreq *sideband.Request) cacheKey {
+// connection a client opens, and the headers named in volatile (the
+// edge's own X-Request-Id, which names one request, and the operator's
+// decision_cache.ignore_headers): a policy that looks at any of them
+// cannot use the decision cache (docs/security.md says so). A cached allow
+// gives volatile headers the current request's values (see replay).
+func keyOf(seed []byte, sreq *sideband.Request, volatile []string) cacheKey {
 	bp := keyBufs.Get().(*[]byte)
 	b := append((*bp)[:0], seed...)
 	b = appendField(b, sreq.Method)
 	b = appendField(b, sreq.URL)
 	b = appendField(b, sreq.HTTPVersion)
 	b = appendField(b, sreq.SourceIP)
-	b = binary.AppendUvarint(b, uint64(len(sreq.Headers)))
 	for _, h := range sreq.Headers {
+		if isVolatile(volatile, h.Name) {
+			continue
+		}
+		b = append(b, 'h')
 		b = appendField(b, h.Name)
 		b = appendField(b, h.Value)
 	}
+	b = append(b, 'e')
 	if sreq.Body == nil {
 		b = append(b, 0)
 	} else {
@@ -79,6 +86,15 @@ func keyOf(seed []byte, sreq *sideband.Request) cacheKey {
 		keyBufs.Put(bp)
 	}
 	return k
+}
+
+func isVolatile(volatile []string, name string) bool {
+	for _, v := range volatile {
+		if v == name {
+			return true
+		}
+	}
+	return false
 }
 
 func appendField(b []byte, s string) []byte {
