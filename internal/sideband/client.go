@@ -252,7 +252,7 @@ func (c *Client) Close() { c.tr.CloseIdleConnections() }
 // Request POSTs the request-phase body to <service_url>/sideband/request
 // and returns the decision (see DecodeReply).
 func (c *Client) Request(ctx context.Context, req *Request) (*Reply, error) {
-	body, err := json.Marshal(req)
+	body, err := EncodeRequest(req)
 	if err != nil {
 		return nil, fmt.Errorf("sideband request: %w", err)
 	}
@@ -298,8 +298,13 @@ func (c *Client) post(ctx context.Context, response bool, body []byte) ([]byte, 
 }
 
 func (c *Client) postTo(ctx context.Context, target string, body []byte) ([]byte, http.Header, error) {
-	ctx, cancel := context.WithTimeout(ctx, c.timeout)
-	defer cancel()
+	// The caller's deadline (the authorize function's budget) is usually
+	// the sooner one: a second timer per call would never fire.
+	if dl, ok := ctx.Deadline(); !ok || time.Until(dl) > c.timeout {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, c.timeout)
+		defer cancel()
+	}
 	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(body))
 	if err != nil {
 		return nil, nil, fmt.Errorf("%w: %w", ErrTransport, err)
@@ -326,7 +331,7 @@ func (c *Client) postTo(ctx context.Context, target string, body []byte) ([]byte
 	if resp.ContentLength > c.maxReply {
 		return nil, nil, fmt.Errorf("%w: reply of %d bytes is over the %d-byte limit", ErrMalformedReply, resp.ContentLength, c.maxReply)
 	}
-	data, err := io.ReadAll(io.LimitReader(resp.Body, c.maxReply+1))
+	data, err := readReply(resp, c.maxReply)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%w: reading the reply: %w", ErrTransport, err)
 	}
@@ -334,6 +339,20 @@ func (c *Client) postTo(ctx context.Context, target string, body []byte) ([]byte
 		return nil, nil, fmt.Errorf("%w: reply over the %d-byte limit", ErrMalformedReply, c.maxReply)
 	}
 	return data, resp.Header, nil
+}
+
+// readReply reads a reply body of at most limit+1 bytes: in one buffer of
+// the declared length when there is one (every Go and nginx service sends
+// it for a small JSON body), else growing.
+func readReply(resp *http.Response, limit int64) ([]byte, error) {
+	if n := resp.ContentLength; n >= 0 && n <= limit {
+		data := make([]byte, n)
+		if _, err := io.ReadFull(resp.Body, data); err != nil {
+			return nil, err
+		}
+		return data, nil
+	}
+	return io.ReadAll(io.LimitReader(resp.Body, limit+1))
 }
 
 // jsonMediaType reports whether a Content-Type is application/json or a

@@ -244,3 +244,39 @@ func TestClient_UnknownProtocolIsAnError(t *testing.T) {
 		t.Fatal("NewClient with protocol spdy: no error")
 	}
 }
+
+// BenchmarkClientRoundTrip is the whole sideband hop on loopback, 64
+// decisions in flight: encode, HTTP exchange, decode, with each protocol.
+func BenchmarkClientRoundTrip(b *testing.B) {
+	reply := []byte(`{"source_ip":"192.0.2.1","source_port":40000,"method":"GET","url":"http://api.example.com/orders","http_version":"1.1","headers":[{"host":"api.example.com"}]}`)
+	for _, proto := range []string{sideband.ProtocolHTTP1, sideband.ProtocolH2C} {
+		b.Run(proto, func(b *testing.B) {
+			srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				io.Copy(io.Discard, r.Body)
+				w.Header().Set("Content-Type", "application/json")
+				w.Write(reply)
+			}))
+			srv.Config.Protocols = new(http.Protocols)
+			srv.Config.Protocols.SetHTTP1(true)
+			srv.Config.Protocols.SetUnencryptedHTTP2(true)
+			srv.Start()
+			defer srv.Close()
+			c, err := sideband.NewClient(sideband.ClientConfig{ServiceURL: srv.URL, Credential: "x", Protocol: proto})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer c.Close()
+			b.ReportAllocs()
+			b.SetParallelism(32)
+			b.RunParallel(func(pb *testing.PB) {
+				req := sampleRequest()
+				for pb.Next() {
+					if _, err := c.Request(context.Background(), req); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+		})
+	}
+}
