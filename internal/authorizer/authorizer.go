@@ -175,6 +175,12 @@ func (a *Authorizer) ViewerRequest(ctx context.Context, r *edge.Request) (resp *
 	if a.cache != nil {
 		key = keyOf(a.cache.seed, sreq, a.cache.volatile)
 		reply, hit = a.cache.get(key, sreq)
+		if hit && a.debug && a.log.Enabled(ctx, slog.LevelDebug) {
+			a.log.LogAttrs(ctx, slog.LevelDebug, "authorize: decision from the decision cache",
+				slog.String("function", a.name), slog.String("request_id", r.ID),
+				slog.String("method", sreq.Method), slog.String("url", redactURL(sreq.URL)),
+				slog.Bool("deny", reply.Response != nil))
+		}
 	}
 	if !hit {
 		if wait := a.limitedFor(); wait > 0 {

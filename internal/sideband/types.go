@@ -2,7 +2,9 @@
 // protocol, shared by both of edgeward's ends: the authorize function (a
 // client) and the decision service (a server). It holds the message types,
 // their JSON codec (which tolerates what real gateways send) and the HTTP
-// client. See SIDEBAND.md in the design notes for the protocol.
+// client, which spreads calls over one or several services (keep-alive
+// pool, HTTP/2 where the service speaks it, failover and health probes).
+// See SIDEBAND.md in the design notes for the protocol.
 package sideband
 
 import (
