@@ -8,6 +8,8 @@
 #                     serve` over HTTP for every request (the hop before this work)
 #   remote            the same with this tree's edge (the hop after this work)
 #   remote-dcache     this tree's edge with decision_cache on
+#   remote-coalesce   decision_cache on with both TTLs 0s: nothing kept,
+#                     identical decisions in flight share one call
 #
 #   bench/dcache.sh [--rounds N] [--duration SECONDS] [--before REV] [--profile]
 #
@@ -34,7 +36,7 @@ done
 log() { printf '%s\n' "$*" >&2; }
 die() { printf '\ndcache.sh: %s\n' "$*" >&2; exit 1; }
 for b in nginx wrk curl go git; do command -v "$b" >/dev/null || die "$b is not installed"; done
-for p in 9201 9241 9242 9243 9245 9246 9252; do
+for p in 9201 9241 9242 9243 9245 9246 9247 9252; do
   ss -Hltn "sport = :$p" | grep -q . && die "port $p is taken (another bench run?)"
 done
 
@@ -69,7 +71,7 @@ BENCH_GATEWAY_CREDENTIAL=$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')
 export BENCH_GATEWAY_CREDENTIAL
 
 sed "s|@OUT@|$RUN|g" "$ROOT/bench/peers/origin.conf" >"$RUN/conf/origin.conf"
-sed 's|base_urls: \[http://127.0.0.1:9242\]|base_urls: [http://127.0.0.1:9242, http://127.0.0.1:9245, http://127.0.0.1:9246]|' \
+sed 's|base_urls: \[http://127.0.0.1:9242\]|base_urls: [http://127.0.0.1:9242, http://127.0.0.1:9245, http://127.0.0.1:9246, http://127.0.0.1:9247]|' \
   "$ROOT/bench/edgeward/decision.yaml" >"$RUN/conf/decision.yaml"
 edge_conf() { # PORT ADMIN FUNCTION-LINES
   sed -e "s|@PORT@|$1|" -e "s|@ADMIN@|$2|" "$ROOT/bench/dcache/remote.yaml" |
@@ -78,6 +80,7 @@ edge_conf() { # PORT ADMIN FUNCTION-LINES
 edge_conf 9245 '"off"' "" >"$RUN/conf/remote-before.yaml"
 edge_conf 9242 127.0.0.1:9252 "" >"$RUN/conf/remote.yaml"
 edge_conf 9246 '"off"' "    decision_cache: {enabled: true, allow_ttl: 60s, deny_ttl: 5s}" >"$RUN/conf/remote-dcache.yaml"
+edge_conf 9247 '"off"' "    decision_cache: {enabled: true, allow_ttl: 0s, deny_ttl: 0s}" >"$RUN/conf/remote-coalesce.yaml"
 
 log "== start"
 nginx -p "$RUN/nginx-prefix" -c "$RUN/conf/origin.conf" -e "$RUN/log/origin-error.log"
@@ -88,11 +91,12 @@ wait_up http://127.0.0.1:9201/
 "$RUN/bin/edgeward-before" serve -c "$RUN/conf/remote-before.yaml" >"$RUN/log/remote-before.log" 2>&1 & PIDS+=($!); RB=$!
 "$EW" serve -c "$RUN/conf/remote.yaml" >"$RUN/log/remote.log" 2>&1 & PIDS+=($!); RA=$!
 "$EW" serve -c "$RUN/conf/remote-dcache.yaml" >"$RUN/log/remote-dcache.log" 2>&1 & PIDS+=($!); RC=$!
-for p in 9243/sideband/request 9241/ 9245/ 9242/ 9246/; do wait_up "http://127.0.0.1:$p"; done
+"$EW" serve -c "$RUN/conf/remote-coalesce.yaml" >"$RUN/log/remote-coalesce.log" 2>&1 & PIDS+=($!); RD=$!
+for p in 9243/sideband/request 9241/ 9245/ 9242/ 9246/ 9247/; do wait_up "http://127.0.0.1:$p"; done
 
-declare -A PORT=([embedded]=9241 [remote-before]=9245 [remote]=9242 [remote-dcache]=9246)
-declare -A PROCS=([embedded]="$EMB" [remote-before]="$RB $DEC" [remote]="$RA $DEC" [remote-dcache]="$RC $DEC")
-SYSTEMS="embedded remote-before remote remote-dcache"
+declare -A PORT=([embedded]=9241 [remote-before]=9245 [remote]=9242 [remote-dcache]=9246 [remote-coalesce]=9247)
+declare -A PROCS=([embedded]="$EMB" [remote-before]="$RB $DEC" [remote]="$RA $DEC" [remote-dcache]="$RC $DEC" [remote-coalesce]="$RD $DEC")
+SYSTEMS="embedded remote-before remote remote-dcache remote-coalesce"
 
 log "== check: every edge answers 200 from its cache for the token, 401 without"
 for s in $SYSTEMS; do
@@ -139,11 +143,11 @@ awk -v rounds="$ROUNDS" '
     return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
   }
   END {
-    split("embedded remote-before remote remote-dcache", order, " ")
+    split("embedded remote-before remote remote-dcache remote-coalesce", order, " ")
     emb = median(rps["embedded"]); before = median(rps["remote-before"])
     printf "| system | req/s (median of %d) | p99 µs | vs embedded | vs remote-before | non-2xx |\n", rounds
     printf "|---|---:|---:|---:|---:|---:|\n"
-    for (k = 1; k <= 4; k++) {
+    for (k = 1; k <= 5; k++) {
       s = order[k]; r = median(rps[s])
       printf "| %s | %.0f | %.0f | %.2fx | %.2fx | %d |\n", s, r, median(p99[s]), r / emb, r / before, non2xx[s]
     }
