@@ -1,4 +1,4 @@
-package edge
+package transport
 
 import (
 	"bytes"
@@ -108,8 +108,8 @@ const (
 	initialBuffer = 4096
 )
 
-func newFramingConn(c net.Conn, limit int) *framingConn {
-	return &framingConn{Conn: c, limit: limit}
+func newFramingConn(c net.Conn, limit int, headTimeout time.Duration) *framingConn {
+	return &framingConn{Conn: c, limit: limit, headTimeout: headTimeout}
 }
 
 // headDeadline bounds an unfinished head: once its first bytes have
@@ -168,17 +168,6 @@ func (c *framingConn) SetDeadline(t time.Time) error {
 // nextSeq returns the sequence number of the request the handler is about
 // to serve.
 func (c *framingConn) nextSeq() int64 { return c.handled.Add(1) - 1 }
-
-// verdictFor returns the refusal that applies to request seq, or nil.
-func (c *framingConn) verdictFor(seq int64) *verdict {
-	if v := c.bad.Load(); v != nil && seq >= v.seq {
-		return v
-	}
-	return nil
-}
-
-// passthrough stops the guard: the connection was hijacked (a WebSocket).
-func (c *framingConn) passthrough() { c.pass.Store(true) }
 
 // Read implements net.Conn.
 func (c *framingConn) Read(p []byte) (int, error) {
@@ -693,3 +682,15 @@ var tokenChar = func() (t [128]bool) {
 	}
 	return t
 }()
+
+func unhex(c byte) (byte, bool) {
+	switch {
+	case '0' <= c && c <= '9':
+		return c - '0', true
+	case 'a' <= c && c <= 'f':
+		return c - 'a' + 10, true
+	case 'A' <= c && c <= 'F':
+		return c - 'A' + 10, true
+	}
+	return 0, false
+}
