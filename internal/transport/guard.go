@@ -86,6 +86,9 @@ const (
 // headInfo is what the guard needs to know about the head being read.
 type headInfo struct {
 	started   bool // the request line was seen
+	rlOff     int  // bytes of an unfinished request line checked so far
+	rlProto   int  // offset of its protocol version, or 0
+	rlTarget  bool // its method is complete
 	http10    bool
 	preface   bool // "PRI * HTTP/2.0": the HTTP/2 connection preface
 	post      bool
@@ -321,6 +324,12 @@ func (c *framingConn) indexLF() int {
 func (c *framingConn) scanHead() bool {
 	i := c.indexLF()
 	if i < 0 {
+		if !c.h.started {
+			c.requestLineStart()
+			if c.st != stHead {
+				return false
+			}
+		}
 		if len(c.buf)-c.ready > c.limit {
 			c.refuse(431, "request header fields too large")
 		}
@@ -328,6 +337,9 @@ func (c *framingConn) scanHead() bool {
 	}
 	line := c.buf[c.pos : c.pos+i]
 	c.pos += i + 1
+	if !c.h.started {
+		c.h.rlOff, c.h.rlProto, c.h.rlTarget = 0, 0, false
+	}
 	if c.pos-c.ready > c.limit {
 		c.refuse(431, "request header fields too large")
 		return true
@@ -347,6 +359,59 @@ func (c *framingConn) scanHead() bool {
 	}
 	c.headLine(line)
 	return true
+}
+
+// requestLineStart checks the start of a request line whose end has not
+// arrived yet, so that bytes that can never become an HTTP/1.x request (a
+// TLS ClientHello on the plain port, binary junk, a first byte that cannot
+// start a method) are refused at once instead of after
+// read_header_timeout. Each byte is checked once: method token, SP,
+// target without control bytes, SP, then a prefix of "HTTP/d.d" (what
+// net/http's ParseHTTPVersion reads).
+func (c *framingConn) requestLineStart() {
+	h := &c.h
+	line := c.buf[c.pos:]
+	for ; h.rlOff < len(line); h.rlOff++ {
+		b := line[h.rlOff]
+		if b == '\r' {
+			if h.rlOff == len(line)-1 {
+				return // perhaps the CR of the line's CRLF
+			}
+			c.refuse(400, "bare CR in the request head")
+			return
+		}
+		switch {
+		case h.rlProto > 0:
+			if !protoByte(h.rlOff-h.rlProto, b) {
+				c.refuse(400, "not an HTTP/1.x request line")
+				return
+			}
+		case h.rlTarget:
+			if b == ' ' {
+				h.rlProto = h.rlOff + 1
+			} else if b < 0x20 || b == 0x7f {
+				c.refuse(400, "control character in the request target")
+				return
+			}
+		case b == ' ' && h.rlOff > 0:
+			h.rlTarget = true
+		case b >= 0x80 || !tokenChar[b]:
+			c.refuse(400, "not an HTTP/1.x request line")
+			return
+		}
+	}
+}
+
+// protoByte reports whether b can be byte i of "HTTP/d.d".
+func protoByte(i int, b byte) bool {
+	const proto = "HTTP/#.#"
+	switch {
+	case i >= len(proto):
+		return false
+	case proto[i] == '#':
+		return '0' <= b && b <= '9'
+	}
+	return b == proto[i]
 }
 
 func (c *framingConn) headLine(line []byte) {

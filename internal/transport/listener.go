@@ -36,11 +36,23 @@ func (l *limiter) acquire() bool {
 	return true
 }
 
+// settle waits, holding a slot taken before a lower bound was set, until
+// the connections are within the bound again; false once the limiter is
+// closed.
+func (l *limiter) settle() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for !l.closed && l.max > 0 && l.n > l.max {
+		l.cond.Wait()
+	}
+	return !l.closed
+}
+
 func (l *limiter) release() {
 	l.mu.Lock()
 	l.n--
 	l.mu.Unlock()
-	l.cond.Signal()
+	l.cond.Broadcast()
 }
 
 func (l *limiter) setMax(max int) {

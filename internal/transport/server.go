@@ -248,6 +248,11 @@ func (s *Server) accept(hctx context.Context, ln net.Listener) error {
 			return err
 		}
 		delay = 0
+		if !s.conns.settle() {
+			c.Close()
+			s.conns.release()
+			return http.ErrServerClosed
+		}
 		g := s.join()
 		if g == nil {
 			c.Close()
