@@ -81,6 +81,7 @@ const (
 	stTrailer                     // trailer section after the last chunk
 	stPass                        // not watching any more: bytes pass through
 	stEOF                         // a synthetic request was handed over
+	stHungUp                      // the peer does not speak HTTP/1.x: end of stream
 )
 
 // headInfo is what the guard needs to know about the head being read.
@@ -178,7 +179,7 @@ func (c *framingConn) Read(p []byte) (int, error) {
 		return 0, nil
 	}
 	for {
-		if c.st != stPass && c.st != stEOF && c.pass.Load() {
+		if c.st < stPass && c.pass.Load() {
 			c.st, c.ready = stPass, len(c.buf)
 		}
 		if c.ready > c.off {
@@ -192,6 +193,8 @@ func (c *framingConn) Read(p []byte) (int, error) {
 		switch c.st {
 		case stEOF:
 			return c.drain(p)
+		case stHungUp:
+			return 0, io.EOF
 		case stPass:
 			if c.off == len(c.buf) {
 				return c.Conn.Read(p)
@@ -300,7 +303,7 @@ func (c *framingConn) process() {
 			if !c.scanChunkLine() {
 				return
 			}
-		default: // stPass, stEOF
+		default: // stPass, stEOF, stHungUp
 			c.ready = len(c.buf)
 			return
 		}
@@ -383,7 +386,7 @@ func (c *framingConn) requestLineStart() {
 		switch {
 		case h.rlProto > 0:
 			if !protoByte(h.rlOff-h.rlProto, b) {
-				c.refuse(400, "not an HTTP/1.x request line")
+				c.hangUp("not an HTTP/1.x protocol version")
 				return
 			}
 		case h.rlTarget:
@@ -473,6 +476,10 @@ func (c *framingConn) requestLine(line []byte) {
 		return
 	}
 	method, target, proto := line[:sp1], rest[:sp2], rest[sp2+1:]
+	if !validProto(proto) {
+		c.hangUp("not an HTTP/1.x protocol version")
+		return
+	}
 	if !isToken(method) {
 		c.refuse(400, "invalid method")
 		return
@@ -616,6 +623,34 @@ func (c *framingConn) refuse(status int, reason string) {
 	c.buf = append(c.buf[:c.ready], syntheticRequest...)
 	c.pos, c.ready = len(c.buf), len(c.buf)
 	c.st = stEOF
+}
+
+// hangUp ends the stream at the held head: the peer speaks another
+// protocol than HTTP/1.x (an HTTP/2 client with a broken preface, SSH,
+// SMTP), so an HTTP/1.1 400 would mean nothing to it. RFC 9113 section
+// 3.4 wants a client whose preface is invalid to see the connection
+// terminated; net/http and the fast lane read the end of the stream and
+// close it. What was passed on before stays passed on.
+func (c *framingConn) hangUp(reason string) {
+	c.disarm()
+	c.bad.CompareAndSwap(nil, &verdict{seq: c.heads, status: 400, reason: reason})
+	c.buf = c.buf[:c.ready]
+	c.pos = c.ready
+	c.st = stHungUp
+}
+
+// validProto reports whether p is an HTTP-version net/http reads
+// ("HTTP/" digit "." digit; it answers those other than 1.x with 505).
+func validProto(p []byte) bool {
+	if len(p) != len("HTTP/1.1") {
+		return false
+	}
+	for i, b := range p {
+		if !protoByte(i, b) {
+			return false
+		}
+	}
+	return true
 }
 
 // giveUp stops watching a head net/http itself will refuse (a malformed

@@ -2,8 +2,8 @@ package transport
 
 import (
 	"bytes"
-	"fmt"
 	"context"
+	"fmt"
 	"io"
 	"log"
 	"net"
