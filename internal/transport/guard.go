@@ -88,8 +88,8 @@ const (
 type headInfo struct {
 	started   bool // the request line was seen
 	rlOff     int  // bytes of an unfinished request line checked so far
-	rlProto   int  // offset of its protocol version, or 0
 	rlTarget  bool // its method is complete
+	rlDone    bool // its target is complete: the version is judged at the line end
 	http10    bool
 	preface   bool // "PRI * HTTP/2.0": the HTTP/2 connection preface
 	post      bool
@@ -341,7 +341,7 @@ func (c *framingConn) scanHead() bool {
 	line := c.buf[c.pos : c.pos+i]
 	c.pos += i + 1
 	if !c.h.started {
-		c.h.rlOff, c.h.rlProto, c.h.rlTarget = 0, 0, false
+		c.h.rlOff, c.h.rlTarget, c.h.rlDone = 0, false, false
 	}
 	if c.pos-c.ready > c.limit {
 		c.refuse(431, "request header fields too large")
@@ -368,13 +368,14 @@ func (c *framingConn) scanHead() bool {
 // arrived yet, so that bytes that can never become an HTTP/1.x request (a
 // TLS ClientHello on the plain port, binary junk, a first byte that cannot
 // start a method) are refused at once instead of after
-// read_header_timeout. Each byte is checked once: method token, SP,
-// target without control bytes, SP, then a prefix of "HTTP/d.d" (what
-// net/http's ParseHTTPVersion reads).
+// read_header_timeout. Each byte is checked once, by the rules requestLine
+// applies to the whole line (method token, SP, target without control
+// bytes, no bare CR), so a line refused early is one that would be
+// refused once complete; the version is judged only then.
 func (c *framingConn) requestLineStart() {
 	h := &c.h
 	line := c.buf[c.pos:]
-	for ; h.rlOff < len(line); h.rlOff++ {
+	for ; h.rlOff < len(line) && !h.rlDone; h.rlOff++ {
 		b := line[h.rlOff]
 		if b == '\r' {
 			if h.rlOff == len(line)-1 {
@@ -384,14 +385,9 @@ func (c *framingConn) requestLineStart() {
 			return
 		}
 		switch {
-		case h.rlProto > 0:
-			if !protoByte(h.rlOff-h.rlProto, b) {
-				c.hangUp("not an HTTP/1.x protocol version")
-				return
-			}
 		case h.rlTarget:
 			if b == ' ' {
-				h.rlProto = h.rlOff + 1
+				h.rlDone = true
 			} else if b < 0x20 || b == 0x7f {
 				c.refuse(400, "control character in the request target")
 				return
@@ -399,7 +395,7 @@ func (c *framingConn) requestLineStart() {
 		case b == ' ' && h.rlOff > 0:
 			h.rlTarget = true
 		case b >= 0x80 || !tokenChar[b]:
-			c.refuse(400, "not an HTTP/1.x request line")
+			c.refuse(400, "invalid method")
 			return
 		}
 	}
@@ -476,8 +472,10 @@ func (c *framingConn) requestLine(line []byte) {
 		return
 	}
 	method, target, proto := line[:sp1], rest[:sp2], rest[sp2+1:]
-	if !validProto(proto) {
-		c.hangUp("not an HTTP/1.x protocol version")
+	if !validProto(proto) && !containsFold(line[sp1+1:], "http/") {
+		// Not a malformed HTTP request line (net/http answers those
+		// with 400) but another protocol.
+		c.hangUp("not an HTTP request line")
 		return
 	}
 	if !isToken(method) {
@@ -651,6 +649,17 @@ func validProto(p []byte) bool {
 		}
 	}
 	return true
+}
+
+// containsFold reports whether b contains the lower-case ASCII s, ignoring
+// case.
+func containsFold(b []byte, s string) bool {
+	for i := 0; i+len(s) <= len(b); i++ {
+		if asciiEqualFold(b[i:i+len(s)], s) {
+			return true
+		}
+	}
+	return false
 }
 
 // giveUp stops watching a head net/http itself will refuse (a malformed

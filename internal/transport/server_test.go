@@ -77,9 +77,10 @@ func TestServe_NonHTTPFirstBytesAreAnsweredAtOnce(t *testing.T) {
 		{"control byte in the target", "GET /a\x01b", "HTTP/1.1 400 "},
 		{"bare CR in the request line", "GET /\rx", "HTTP/1.1 400 "},
 		{"empty method", " / HTTP/1.1", "HTTP/1.1 400 "},
+		{"malformed HTTP version", "GET / HTTP/1.10\r\n\r\n", "HTTP/1.1 400 "},
+		{"two spaces", "GET  / HTTP/1.1\r\nHost: a\r\n\r\n", "HTTP/1.1 400 "},
 		// A peer that speaks another protocol gets no HTTP/1.1 answer.
-		{"not HTTP after the target", "GET / SSH-2.0", ""},
-		{"version too long", "GET / HTTP/1.10", ""},
+		{"not HTTP after the target", "GET / SSH-2.0\r\n", ""},
 		{"invalid HTTP/2 preface", "INVALID CONNECTION PREFACE\r\n\r\n", ""},
 	}
 	for _, fast := range []bool{true, false} {
