@@ -22,10 +22,12 @@ import (
 //
 // framingConn reads ahead of net/http and holds back each request head
 // until it is complete. A head that breaks a framing rule never reaches
-// net/http: it is replaced by a synthetic request that the handler answers
-// with 400 (or 431 for an oversized head) and "Connection: close", so the
-// refusal carries the request id and reaches the access log like any other
-// error. Bodies pass through as they arrive (read straight into the
+// net/http: it is replaced by a synthetic request, which the handler
+// learns is refused from its Framing and answers with 400 (or 431 for an
+// oversized head) and "Connection: close", so the refusal carries the
+// request id and reaches the access log like any other error. Bytes that
+// cannot start a request line are refused as soon as they arrive; a
+// request line from another protocol ends the stream (hangUp). Bodies pass through as they arrive (read straight into the
 // caller's buffer when nothing is held back) while the guard follows their
 // framing to find the next head.
 type framingConn struct {

@@ -33,8 +33,8 @@ import (
 // it exactly as it would have without the fast lane. The framing guard sits
 // below both, so every byte either of them sees has passed it.
 //
-// Requests served by the fast lane reach the same Server.ServeHTTP through
-// a ResponseWriter (h1Writer) that frames the response as net/http does:
+// Requests served by the fast lane reach the same HandlerFunc as net/http's,
+// with their Framing, through a ResponseWriter (h1Writer) that frames the response as net/http does:
 // Content-Length when known or computed, chunked otherwise, no body for
 // HEAD, 1xx, 204 and 304, a Date header, content sniffing when no
 // Content-Type is set, trailers.
