@@ -8,51 +8,44 @@ import (
 	"github.com/edgeward/edgeward/internal/transport"
 )
 
-// SetLimits replaces the viewer limits without a restart, for a
-// configuration reload (unset limits get their defaults). What applies
-// when:
+// The listener's part of a reload. Reload applies a generation's limits
+// and certificate to the transport as well as its request rules:
 //
 //   - max_body_bytes and max_uri_bytes: every request that starts from now
-//     on, on every connection;
+//     on (they are request rules of the generation);
 //   - read_header_timeout, read_timeout, write_timeout, idle_timeout and
 //     max_header_bytes: connections accepted from now on; an open
 //     connection keeps the limits it was accepted under until it closes
-//     (at the latest after idle_timeout between requests);
+//     (at the latest idle_timeout after its last request);
 //   - max_connections: at once; with a lower bound, new connections wait
-//     until enough open ones have closed.
-//
-// On error (a limit out of range, named by its key) nothing changes.
-func (s *Server) SetLimits(l Limits) error {
-	l.Defaults()
-	var errs []error
-	l.validate(func(key, format string, args ...any) {
-		errs = append(errs, fmt.Errorf("%s: %s", key, fmt.Sprintf(format, args...)))
-	})
-	if err := errors.Join(errs...); err != nil {
-		return err
+//     until enough open ones have closed;
+//   - tls.cert_file and tls.key_file: read again on every reload (a renewed
+//     certificate at the same path is picked up) and served to handshakes
+//     from now on; open connections keep theirs. Switching between HTTP
+//     and HTTPS needs a new listener: such a reload is refused.
+
+// listenerCert loads the certificate a generation's config names, for a
+// listener that serves TLS; nil for a plain one.
+func (s *Server) listenerCert(cfg *Config) (*tls.Certificate, error) {
+	if cfg.TLS.Enabled() != s.tr.TLS() {
+		if s.tr.TLS() {
+			return nil, errors.New("tls: the listener serves HTTPS; serving plain HTTP needs a restart")
+		}
+		return nil, errors.New("tls: the listener serves plain HTTP; serving HTTPS needs a restart")
 	}
-	s.limits.Store(&l)
-	s.tr.SetLimits(l.transport())
-	return nil
+	if !cfg.TLS.Enabled() {
+		return nil, nil
+	}
+	return loadCertificate(cfg.TLS)
 }
 
-// SetTLS loads the certificate and key of t and serves them to TLS
-// handshakes from now on; open connections keep the certificate they
-// were established with. Turning TLS on or off needs a new listener, and
-// is an error here; so is a pair that does not load (the current one
-// stays).
-func (s *Server) SetTLS(t TLSConfig) error {
-	if t.Enabled() != s.tr.TLS() {
-		return errors.New("tls: switching between HTTP and HTTPS needs a restart")
+// applyListener hands the transport what a new generation says about the
+// listener.
+func (s *Server) applyListener(sn *snapshot) {
+	s.tr.SetLimits(sn.cfg.Limits.transport())
+	if sn.cert != nil {
+		_ = s.tr.SetCertificate(sn.cert) // cannot fail: listenerCert checked the mode
 	}
-	if !t.Enabled() {
-		return nil
-	}
-	cert, err := loadCertificate(t)
-	if err != nil {
-		return err
-	}
-	return s.tr.SetCertificate(cert)
 }
 
 func loadCertificate(t TLSConfig) (*tls.Certificate, error) {

@@ -2,7 +2,6 @@ package edge
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -33,19 +32,16 @@ type Options struct {
 // Server is the viewer side of the edge: an http.Handler running the
 // pipeline, and the listener that feeds it.
 type Server struct {
-	cfg      Config
-	pathOpts PathOptions
-	log      *slog.Logger
-	access   Logger
-	m        *metrics
-	ids      *idSource
-	trusted  []netip.Prefix
-	tr       *transport.Server
+	cfg Config // as given to New: the listener's settings
+	log *slog.Logger
+	m   *metrics
+	ids *idSource
+	tr  *transport.Server // the listener: TLS, framing guard, fast lane
 
-	snap   atomic.Pointer[snapshot]
-	limits atomic.Pointer[Limits]
-	pool   sync.Pool
-	addr   atomic.Pointer[net.Addr]
+	snap atomic.Pointer[snapshot]
+	swap sync.Mutex // serialises Reload
+	pool sync.Pool
+	addr atomic.Pointer[net.Addr]
 }
 
 // New builds a Server from a validated Config (Defaults is applied to a
@@ -57,25 +53,18 @@ func New(cfg Config, behaviors []Behavior, opts Options) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{
-		cfg:      cfg,
-		pathOpts: cfg.PathOptions(),
-		log:      opts.Logger,
-		access:   opts.AccessLog,
-		ids:      newIDSource(),
+		cfg: cfg,
+		log: opts.Logger,
+		ids: newIDSource(),
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
-	for _, p := range cfg.TrustedProxies {
-		pfx, _ := parsePrefix(p) // checked by Validate
-		s.trusted = append(s.trusted, pfx)
-	}
-	s.limits.Store(&cfg.Limits)
 	topts := transport.Options{
 		Limits:        cfg.Limits.transport(),
 		H2C:           cfg.H2C,
 		FastLane:      isTrue(cfg.HTTP1FastLane, true),
-		ShutdownGrace: cfg.ShutdownGrace,
+		ShutdownGrace: s.grace,
 		Logger:        s.log,
 	}
 	if cfg.TLS.Enabled() {
@@ -91,38 +80,11 @@ func New(cfg Config, behaviors []Behavior, opts Options) (*Server, error) {
 		return nil, fmt.Errorf("metrics: %w", err)
 	}
 	s.m = m
-	if err := s.Update(behaviors, opts.OwnedHeaders); err != nil {
+	err = s.Reload(Generation{Config: cfg, Behaviors: behaviors, OwnedHeaders: opts.OwnedHeaders, AccessLog: opts.AccessLog})
+	if err != nil {
 		return nil, err
 	}
 	return s, nil
-}
-
-// Update swaps the behavior set and the functions' owned headers at once,
-// for a configuration reload. Requests already in the pipeline finish with
-// the set they started with. On error the current set stays.
-func (s *Server) Update(behaviors []Behavior, owned []string) error {
-	routes, err := compileBehaviors(behaviors)
-	var errs []error
-	if err != nil {
-		errs = append(errs, err)
-	}
-	for _, h := range owned {
-		if !validHeaderName(h) {
-			errs = append(errs, fmt.Errorf("owned header %q: not a header name", h))
-		}
-	}
-	if err := errors.Join(errs...); err != nil {
-		return err
-	}
-	for i := range routes {
-		routes[i].m = s.m.forRoute(routes[i].b.PathPattern, routes[i].b.OriginID)
-	}
-	s.snap.Store(&snapshot{
-		routes: routes,
-		owned:  newOwnedSet(isTrue(s.cfg.StripOverrideHeaders, true), s.cfg.OwnedHeaders, owned),
-		early:  s.m.forRoute("-", "-"),
-	})
-	return nil
 }
 
 // OwnedHeaders lists the header names the edge currently strips from every
@@ -148,9 +110,9 @@ func (s *Server) ListenAndServe(ctx context.Context) error {
 }
 
 // Serve serves viewers on ln until ctx is done. Then it stops accepting
-// connections, lets in-flight requests finish for up to
-// Config.ShutdownGrace, and closes what is left. It returns nil after a
-// graceful shutdown.
+// connections, lets in-flight requests finish for up to the current
+// generation's shutdown_grace, and closes what is left. It returns nil
+// after a graceful shutdown.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	addr := ln.Addr()
 	s.addr.Store(&addr)
@@ -158,8 +120,8 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 }
 
 // isTrusted reports whether a is one of the trusted proxies.
-func (s *Server) isTrusted(a netip.Addr) bool {
-	for _, p := range s.trusted {
+func (sn *snapshot) isTrusted(a netip.Addr) bool {
+	for _, p := range sn.trusted {
 		if p.Contains(a) {
 			return true
 		}

@@ -45,9 +45,10 @@ type Options struct {
 	// transport's own reader and writer (see h1.go); false hands every
 	// connection to net/http.
 	FastLane bool
-	// ShutdownGrace bounds how long in-flight requests may take to finish
-	// once Serve's context is done.
-	ShutdownGrace time.Duration
+	// ShutdownGrace returns how long in-flight requests may take to
+	// finish once Serve's context is done; it is asked then, so that a
+	// reload can change it (nil: no grace).
+	ShutdownGrace func() time.Duration
 	// Logger receives the transport's diagnostics (nil: discarded).
 	Logger *slog.Logger
 }
@@ -163,7 +164,10 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	case <-ctx.Done():
 	}
 
-	grace := s.opts.ShutdownGrace
+	var grace time.Duration
+	if s.opts.ShutdownGrace != nil {
+		grace = s.opts.ShutdownGrace()
+	}
 	s.log.Info("edge shutting down", "addr", addr.String(), "grace", grace)
 	s.mu.Lock()
 	s.closing = true

@@ -56,7 +56,7 @@ func testLimits() Limits {
 }
 
 func newServer(fast bool, cert *tls.Certificate) *Server {
-	return New(answer, Options{Limits: testLimits(), FastLane: fast, Certificate: cert, ShutdownGrace: time.Second})
+	return New(answer, Options{Limits: testLimits(), FastLane: fast, Certificate: cert, ShutdownGrace: func() time.Duration { return time.Second }})
 }
 
 // prompt is how soon bytes that cannot be HTTP/1.x must be answered or
