@@ -33,7 +33,7 @@ conformance:
 # The h2spec HTTP/2 conformance suite against a real edge over TLS and
 # h2c (TestH2Spec; the cases only Go's HTTP/2 server can change are listed
 # in docs/security.md).
-H2SPEC ?= github.com/summerwind/h2spec/cmd/h2spec@latest
+H2SPEC ?= github.com/summerwind/h2spec/cmd/h2spec@v2.2.1+incompatible
 h2spec:
 	GOFLAGS= $(GO) install $(H2SPEC)
 	PATH="$$($(GO) env GOPATH)/bin:$$PATH" EDGEWARD_REQUIRE_TOOLS=1 $(GO) test -count=1 -run '^TestH2Spec$$' -v ./internal/edge

@@ -45,9 +45,9 @@ func TestH2Spec(t *testing.T) {
 	bin, err := exec.LookPath("h2spec")
 	if err != nil {
 		if os.Getenv("EDGEWARD_REQUIRE_TOOLS") == "1" {
-			t.Fatal("h2spec not on PATH: go install github.com/summerwind/h2spec/cmd/h2spec@latest")
+			t.Fatal("h2spec not on PATH: go install github.com/summerwind/h2spec/cmd/h2spec@v2.2.1+incompatible")
 		}
-		t.Skip("h2spec not on PATH: go install github.com/summerwind/h2spec/cmd/h2spec@latest (or make h2spec)")
+		t.Skip("h2spec not on PATH: go install github.com/summerwind/h2spec/cmd/h2spec@v2.2.1+incompatible (or make h2spec)")
 	}
 	certFile, keyFile, _ := writeTestCert(t)
 	tests := []struct {
