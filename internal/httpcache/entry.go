@@ -205,7 +205,7 @@ func (e *entry) refreshed(h304 http.Header, m304 *meta, t *ttls, surrogate bool,
 		h[name] = slices.Clip(slices.Clone(values))
 	}
 	m := parseMeta(e.status, h, surrogate, m304.requestTime, m304.responseTime)
-	m.ageValue, m.ageInvalid = m304.ageValue, m304.ageInvalid
+	m.ageValue = m304.ageValue
 	h = storedHeader(h, &m.cc)
 	return newEntry(m, t, h, e.body, vary, varySig), m
 }
