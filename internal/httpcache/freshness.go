@@ -127,6 +127,7 @@ type ttls struct {
 	staleIfError    time.Duration
 	staleWhileReval time.Duration
 	keepStale       time.Duration
+	unreachable     time.Duration // stale_if_unreachable
 	cacheSetCookie  bool
 }
 
@@ -275,6 +276,8 @@ type reason string
 // key (see Cache.identified).
 func (t *ttls) storable(m *meta, authorization bool) reason {
 	switch {
+	case t.max <= 0:
+		return "max_ttl 0" // CloudFront's CachingDisabled: nothing is stored
 	case m.status < 200 || m.status == http.StatusPartialContent || m.status == http.StatusNotModified:
 		return "status"
 	case m.cc.has(ccMustUnderstand) && !understood(m.status):
@@ -314,6 +317,9 @@ func (t *ttls) storable(m *meta, authorization bool) reason {
 func (t *ttls) retention(m *meta) time.Duration {
 	swr, sie, _ := t.staleWindows(m)
 	keep := max(swr, sie)
+	if _, _, never := t.staleWindows(m); !never {
+		keep = max(keep, t.unreachable)
+	}
 	if m.hasValidator {
 		keep = max(keep, t.keepStale)
 	}
