@@ -23,40 +23,40 @@ import (
 type ResponseHeadersConfig struct {
 	// CORS adds the CORS response headers to CORS requests (those with an
 	// Origin header) whose origin is allowed.
-	CORS *CORSConfig `yaml:"cors"`
+	CORS *CORSConfig `yaml:"cors,omitempty"`
 	// Security sets the security headers.
-	Security SecurityHeaders `yaml:"security"`
+	Security SecurityHeaders `yaml:"security,omitempty"`
 	// Custom sets any other header.
-	Custom []CustomHeader `yaml:"custom"`
+	Custom []CustomHeader `yaml:"custom,omitempty"`
 	// Remove lists headers taken out of every response (Server,
 	// X-Powered-By, ...). The edge's own X-Request-Id, framing and
 	// hop-by-hop headers cannot be removed.
-	Remove []string `yaml:"remove"`
+	Remove []string `yaml:"remove,omitempty"`
 	// ServerTiming adds a Server-Timing header with the cache result, the
 	// request id and the time spent at the origin and in the decision.
-	ServerTiming *ServerTimingConfig `yaml:"server_timing"`
+	ServerTiming *ServerTimingConfig `yaml:"server_timing,omitempty"`
 }
 
 // CORSConfig is the CORS part of a response headers policy.
 type CORSConfig struct {
 	// AllowOrigins lists the allowed origins ("https://app.example.com"),
 	// or "*" for any. Required.
-	AllowOrigins []string `yaml:"allow_origins"`
+	AllowOrigins []string `yaml:"allow_origins,omitempty"`
 	// AllowMethods is Access-Control-Allow-Methods, or ["ALL"] for every
 	// method the behavior serves.
-	AllowMethods []string `yaml:"allow_methods"`
+	AllowMethods []string `yaml:"allow_methods,omitempty"`
 	// AllowHeaders is Access-Control-Allow-Headers ("*" allowed).
-	AllowHeaders []string `yaml:"allow_headers"`
+	AllowHeaders []string `yaml:"allow_headers,omitempty"`
 	// ExposeHeaders is Access-Control-Expose-Headers ("*" allowed).
-	ExposeHeaders []string `yaml:"expose_headers"`
+	ExposeHeaders []string `yaml:"expose_headers,omitempty"`
 	// AllowCredentials sends Access-Control-Allow-Credentials: true. It
 	// cannot be used with the "*" origin.
-	AllowCredentials bool `yaml:"allow_credentials"`
+	AllowCredentials bool `yaml:"allow_credentials,omitempty"`
 	// MaxAge is Access-Control-Max-Age (whole seconds; 0 sends none).
-	MaxAge time.Duration `yaml:"max_age"`
+	MaxAge time.Duration `yaml:"max_age,omitempty"`
 	// OriginOverride replaces CORS headers the origin sent; by default the
 	// origin's win (CloudFront's OriginOverride).
-	OriginOverride bool `yaml:"origin_override"`
+	OriginOverride bool `yaml:"origin_override,omitempty"`
 	// Preflight is where a preflight request (OPTIONS with Origin and
 	// Access-Control-Request-Method) is answered: "edge" (default for a
 	// custom policy) answers it with 204 before the viewer-request
@@ -64,7 +64,7 @@ type CORSConfig struct {
 	// "origin" lets it go on like any request and adds the headers to the
 	// origin's answer, as CloudFront does (the managed policies' setting).
 	// Either way the behavior must allow OPTIONS.
-	Preflight string `yaml:"preflight"`
+	Preflight string `yaml:"preflight,omitempty"`
 }
 
 // Preflight modes.
@@ -76,35 +76,35 @@ const (
 // SecurityHeaders are the security headers of a policy, each a full
 // header value.
 type SecurityHeaders struct {
-	StrictTransportSecurity *HeaderValue `yaml:"strict_transport_security"`
-	ContentTypeOptions      *HeaderValue `yaml:"content_type_options"`
-	FrameOptions            *HeaderValue `yaml:"frame_options"`
-	ReferrerPolicy          *HeaderValue `yaml:"referrer_policy"`
-	XSSProtection           *HeaderValue `yaml:"xss_protection"`
-	ContentSecurityPolicy   *HeaderValue `yaml:"content_security_policy"`
+	StrictTransportSecurity *HeaderValue `yaml:"strict_transport_security,omitempty"`
+	ContentTypeOptions      *HeaderValue `yaml:"content_type_options,omitempty"`
+	FrameOptions            *HeaderValue `yaml:"frame_options,omitempty"`
+	ReferrerPolicy          *HeaderValue `yaml:"referrer_policy,omitempty"`
+	XSSProtection           *HeaderValue `yaml:"xss_protection,omitempty"`
+	ContentSecurityPolicy   *HeaderValue `yaml:"content_security_policy,omitempty"`
 }
 
 // HeaderValue is one header value and whether it replaces the origin's.
 type HeaderValue struct {
-	Value string `yaml:"value"`
+	Value string `yaml:"value,omitempty"`
 	// Override replaces a value the origin sent; by default the origin's
 	// value is kept and this one is added only when the origin sent none.
-	Override bool `yaml:"override"`
+	Override bool `yaml:"override,omitempty"`
 }
 
 // CustomHeader is one custom response header.
 type CustomHeader struct {
-	Name     string `yaml:"name"`
-	Value    string `yaml:"value"`
-	Override bool   `yaml:"override"`
+	Name     string `yaml:"name,omitempty"`
+	Value    string `yaml:"value,omitempty"`
+	Override bool   `yaml:"override,omitempty"`
 }
 
 // ServerTimingConfig turns on the Server-Timing header.
 type ServerTimingConfig struct {
-	Enabled bool `yaml:"enabled"`
+	Enabled bool `yaml:"enabled,omitempty"`
 	// SamplingRate is the percentage of responses that get the header
 	// (0-100; default 100).
-	SamplingRate *float64 `yaml:"sampling_rate"`
+	SamplingRate *float64 `yaml:"sampling_rate,omitempty"`
 }
 
 // Validate reports every problem, each prefixed with its key.
