@@ -223,6 +223,28 @@ func TestImport_ServesBehaviorsInOrder(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- e.Serve(ctx, ln) }()
 	t.Cleanup(func() { cancel(); <-done })
+	// The policies came along: SimpleCORS on /static/*, the custom CORS
+	// policy (one allowed origin) and security headers on /orders/*.
+	for _, tc := range []struct{ path, origin, header, want string }{
+		{"/static/app.js", "https://any.example", "Access-Control-Allow-Origin", "*"},
+		{"/orders/42", "https://app.example.com", "Access-Control-Allow-Origin", "https://app.example.com"},
+		{"/orders/42", "https://evil.example", "Access-Control-Allow-Origin", ""},
+		{"/orders/42", "", "X-Frame-Options", "DENY"},
+		{"/healthz", "https://any.example", "Access-Control-Allow-Origin", "*"}, // CORS-With-Preflight on "*"
+	} {
+		req, _ := http.NewRequest("GET", "http://"+ln.Addr().String()+tc.path, nil)
+		if tc.origin != "" {
+			req.Header.Set("Origin", tc.origin)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if got := resp.Header.Get(tc.header); got != tc.want {
+			t.Errorf("GET %s (Origin %q): %s = %q, want %q", tc.path, tc.origin, tc.header, got, tc.want)
+		}
+	}
 	for _, tc := range []struct{ path, want string }{
 		{"/orders/42", "b0"},
 		{"/orders/42/receipt.pdf", "b0"}, // /orders/* comes first, as in CloudFront
