@@ -86,6 +86,10 @@ func (c *Cache) Serve(w http.ResponseWriter, r *edge.Request, o edge.Origin) err
 	switch {
 	case !c.enabled || len(req.Header["Upgrade"]) > 0:
 		return c.pass(w, r, o, r, nil)
+	case c.ttl.max <= 0 && safeMethod(req.Method):
+		// max_ttl 0 (CachingDisabled): nothing is stored, so nothing is
+		// looked up or collapsed; the forwarding rules still apply.
+		return c.pass(w, r, o, c.originRequest(r, req.Context(), nil, false), nil)
 	case req.Method == http.MethodGet || req.Method == http.MethodHead:
 	case req.Method == http.MethodOptions && c.options:
 	case safeMethod(req.Method):

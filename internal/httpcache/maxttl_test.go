@@ -1,6 +1,7 @@
 package httpcache
 
 import (
+	"net/http"
 	"testing"
 	"time"
 
@@ -65,6 +66,43 @@ func TestMaxTTLDefaults(t *testing.T) {
 		}
 		if err := cfg.Validate(); (err != nil) != tt.wantValidErr {
 			t.Errorf("%q: Validate() = %v, want error %v", tt.yaml, err, tt.wantValidErr)
+		}
+	}
+}
+
+// TestMaxTTLZero_NoCollapsing pins that a behavior that stores nothing
+// does not make concurrent requests wait for each other: each goes to the
+// origin at once.
+func TestMaxTTLZero_NoCollapsing(t *testing.T) {
+	t.Parallel()
+	zero := time.Duration(0)
+	_, c, clock := newCache(t, PolicyConfig{MaxTTL: &zero}, StoreConfig{})
+	release := make(chan struct{})
+	arrived := make(chan struct{}, 2)
+	o := newOrigin(t, clock, func(w http.ResponseWriter, r *http.Request) {
+		arrived <- struct{}{}
+		<-release
+		w.Header().Set("Cache-Control", "max-age=60")
+		w.Write([]byte("v"))
+	})
+	done := make(chan edge.Result, 2)
+	for range 2 {
+		go func() {
+			_, r := serve(t, c, o, "GET", "/same")
+			done <- r.Result
+		}()
+	}
+	for range 2 {
+		select {
+		case <-arrived:
+		case <-time.After(10 * time.Second):
+			t.Fatal("the second request did not reach the origin while the first was in flight (collapsed)")
+		}
+	}
+	close(release)
+	for range 2 {
+		if got := <-done; got != edge.ResultMiss {
+			t.Errorf("Result = %s, want Miss", got)
 		}
 	}
 }
