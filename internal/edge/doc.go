@@ -10,9 +10,14 @@
 //	                    canonical path
 //	behavior            first path pattern that matches the canonical path;
 //	                    405 for a method the behavior does not allow
+//	CORS preflight      Behavior.ResponseHeaders with preflight: edge answers
+//	                    a preflight here, before the function (no credentials)
 //	viewer-request fn   Behavior.Function: allow (possibly changed) or answer
 //	cache / origin      Behavior.Cache, which calls Behavior.Origin on a miss
-//	viewer response     Behavior.ResponseFunction on the buffered answer
+//	viewer response     Behavior.ResponseHeaders (response headers policy:
+//	                    CORS, security, custom and removed headers,
+//	                    Server-Timing) as the header is written, and
+//	                    Behavior.ResponseFunction on the buffered answer
 //	log                 one access-log Record and the metrics
 //
 // Everything a stage needs travels in one per-request struct (Request);
@@ -24,5 +29,13 @@
 // adds its own, so a client can never remove or spoof them.
 //
 // The package declares the interfaces its stages call (Function, Cache,
-// Origin, Logger) and imports no other edgeward package.
+// Origin, Logger). It imports two edgeward packages, which import none:
+// internal/size for its configuration, and internal/transport, the
+// HTTP/1.1 transport in front of the first stage (TLS, the framing guard,
+// the fast lane, the hand-off to net/http), which calls the pipeline with
+// each request and the framing guard's verdict on it (transport.Framing).
+// That departs from "edge imports no other internal package" on purpose:
+// the transport is the listener half of the viewer side, cut out so that
+// it can be read, fuzzed and reloaded on its own, and it knows nothing of
+// the pipeline.
 package edge
