@@ -159,9 +159,3 @@ func (f *Edge) validate(s *Source) {
 	s.Check("cache", f.Cache.Validate())
 	f.Logging.validate(s, "logging")
 }
-
-// embedded reports whether a function's service_url means the in-process
-// decision service.
-func embedded(serviceURL string) bool {
-	return serviceURL == "" || serviceURL == "embedded"
-}
