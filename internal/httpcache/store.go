@@ -58,6 +58,7 @@ type Store struct {
 	bg             sync.WaitGroup
 	coarse         *otter.CoarseClock // nil with Options.Clock
 	history        history
+	tier           atomic.Pointer[tierState] // the shared second tier (tier.go), nil without
 
 	// Shared header values, never modified (cap == len, so an append by
 	// a later stage copies them).
