@@ -16,6 +16,7 @@ import (
 	"github.com/edgeward/edgeward/internal/accesslog"
 	"github.com/edgeward/edgeward/internal/config"
 	"github.com/edgeward/edgeward/internal/edge"
+	"github.com/edgeward/edgeward/internal/fleet"
 	"github.com/edgeward/edgeward/internal/httpcache"
 )
 
@@ -36,6 +37,7 @@ type Edge struct {
 	snap   atomic.Pointer[snapshot]
 	reg    *prometheus.Registry
 	store  *httpcache.Store
+	fleet  *fleet.Node // nil without a fleet section (fleet.go)
 	access *accesslog.Log
 	server *edge.Server
 	admin  *http.Server
@@ -56,6 +58,9 @@ func NewEdge(ctx context.Context, path string, f *config.Edge, opts Options) (*E
 	if e.store, err = httpcache.NewStore(f.Cache, httpcache.Options{Logger: log, Registerer: e.reg}); err != nil {
 		return nil, fmt.Errorf("cache: %w", err)
 	}
+	if err := e.startFleet(ctx, f); err != nil {
+		return nil, err
+	}
 	if f.Logging.AccessLog.Path != accesslog.PathOff {
 		if e.access, err = accesslog.New(f.Logging.AccessLog, accesslog.Options{Registerer: e.reg}); err != nil {
 			return nil, fmt.Errorf("access log: %w", err)
@@ -63,6 +68,7 @@ func NewEdge(ctx context.Context, path string, f *config.Edge, opts Options) (*E
 	}
 	s, err := build(ctx, f, e.store, log)
 	if err != nil {
+		e.closeFleet()
 		return nil, err
 	}
 	eo := edge.Options{Logger: log, Registerer: e.reg, OwnedHeaders: s.owned}
@@ -71,6 +77,7 @@ func NewEdge(ctx context.Context, path string, f *config.Edge, opts Options) (*E
 	}
 	if e.server, err = edge.New(f.Config, s.behaviors, eo); err != nil {
 		s.close()
+		e.closeFleet()
 		if e.access != nil {
 			e.access.Close()
 		}
@@ -143,6 +150,7 @@ func (e *Edge) Close() {
 		if e.access != nil {
 			e.access.Close()
 		}
+		e.closeFleet()
 		e.store.Close()
 	})
 }
@@ -179,6 +187,7 @@ func (e *Edge) Reload(ctx context.Context) error {
 	if f.Listen != old.Listen || f.Admin != old.Admin {
 		e.log.Warn("listen and admin addresses change only on restart", "listen", old.Listen, "admin", old.Admin)
 	}
+	e.fleetReloaded(old, f)
 	s, err := build(ctx, f, e.store, e.log)
 	if err != nil {
 		return err
