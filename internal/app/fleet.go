@@ -8,6 +8,8 @@ import (
 	"reflect"
 	"slices"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/edgeward/edgeward/internal/config"
 	"github.com/edgeward/edgeward/internal/fleet"
 )
@@ -20,6 +22,9 @@ func (e *Edge) startFleet(ctx context.Context, f *config.Edge) error {
 	if f.Fleet == nil {
 		return nil
 	}
+	// go-redis logs to one process-wide logger; its messages (a pool that
+	// cannot dial) repeat what the node logs once per state change.
+	redis.SetLogger(fleet.RedisLogger{Log: e.log})
 	n, err := fleet.New(*f.Fleet, e.store, fleet.Options{Logger: e.log, Registerer: e.reg})
 	if err != nil {
 		return fmt.Errorf("fleet: %w", err)

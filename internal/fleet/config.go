@@ -260,7 +260,8 @@ func (r *RedisConfig) options() (*redis.Options, error) {
 	o.ContextTimeoutEnabled = true
 	o.DisableIdentity = true // CLIENT SETINFO is 7.2+; older servers and Valkey forks differ
 	o.Protocol = 2
-	o.MaxRetries = 0 // a failing command falls back at once; loops retry
+	o.MaxRetries = -1   // a failing command falls back at once; the loops retry
+	o.DialerRetries = 1 // likewise for a failing dial
 	o.PoolTimeout = r.Timeout
 	return o, nil
 }

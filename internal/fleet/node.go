@@ -237,7 +237,7 @@ func (n *Node) resync(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	last, maxDeleted, exists := "0-0", "0-0", true
+	last, maxDeleted, exists, trimmed := "0-0", "0-0", true, false
 	info, err := n.rdb.XInfoStream(ctx, n.k.stream).Result()
 	switch {
 	case err != nil && strings.Contains(err.Error(), "no such key"):
@@ -246,10 +246,21 @@ func (n *Node) resync(ctx context.Context) error {
 		return err
 	default:
 		last, maxDeleted = info.LastGeneratedID, info.MaxDeletedEntryID
+		trimmed = info.EntriesAdded > info.Length // something was removed, somewhere
 	}
 	n.mu.Lock()
 	pos, known := n.pos, n.epoch
 	n.mu.Unlock()
+	// Trimming removes the oldest entries (and, in Redis 7.0, does not move
+	// max-deleted-entry-id): every entry after pos is still there exactly
+	// when pos itself is (or nothing was ever removed).
+	if trimmed && pos != "" && pos != "0-0" && compareID(maxDeleted, pos) <= 0 {
+		at, err := n.rdb.XRangeN(ctx, n.k.stream, pos, pos, 1).Result()
+		if err != nil {
+			return err
+		}
+		trimmed = len(at) == 0
+	}
 	reason := ""
 	switch {
 	case pos == "":
@@ -258,7 +269,7 @@ func (n *Node) resync(ctx context.Context) error {
 		reason = "redis lost its data"
 	case !exists && pos != "0-0":
 		reason = "the stream is gone"
-	case compareID(maxDeleted, pos) > 0:
+	case trimmed:
 		reason = "the stream was trimmed past this node's position"
 	}
 	if reason != "" {
@@ -390,10 +401,10 @@ func (n *Node) heartbeat(ctx context.Context) {
 // drop empties the local cache.
 func (n *Node) drop(reason string, count bool) {
 	n.store.Purge()
-	n.mu.Lock()
-	n.lastDrop = time.Now()
-	n.mu.Unlock()
 	if count {
+		n.mu.Lock()
+		n.lastDrop = time.Now()
+		n.mu.Unlock()
 		n.m.drops.WithLabelValues(reason).Inc()
 		n.log.Warn("local cache dropped", "reason", reason)
 	}
@@ -426,4 +437,17 @@ func cmpUint(a, b uint64) int {
 		return 1
 	}
 	return 0
+}
+
+// RedisLogger adapts log for go-redis's own messages (a pool that cannot
+// dial...), which go-redis sends to one process-wide logger
+// (redis.SetLogger): at debug level, since the node logs each state change
+// itself.
+type RedisLogger struct{ Log *slog.Logger }
+
+// Printf implements go-redis's internal logging interface.
+func (l RedisLogger) Printf(ctx context.Context, format string, v ...any) {
+	if l.Log != nil && l.Log.Enabled(ctx, slog.LevelDebug) {
+		l.Log.DebugContext(ctx, fmt.Sprintf(format, v...), "component", "go-redis")
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 
@@ -90,6 +91,7 @@ func (n *Node) fleetStatus(ctx context.Context, id string) (Status, error) {
 	if len(names) == 0 {
 		return st, nil
 	}
+	slices.Sort(names)
 	alive := make([]string, len(names))
 	for i, name := range names {
 		alive[i] = n.k.alive(name)
