@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"reflect"
 	"slices"
 
 	"github.com/redis/go-redis/v9"
@@ -45,15 +44,6 @@ func (e *Edge) startFleet(ctx context.Context, f *config.Edge) error {
 func (e *Edge) closeFleet() {
 	if e.fleet != nil {
 		e.fleet.Close()
-	}
-}
-
-// fleetReloaded warns that a changed fleet: section applies on restart
-// only: the node and its Redis connections outlive snapshots, as the
-// store does.
-func (e *Edge) fleetReloaded(old, f *config.Edge) {
-	if !reflect.DeepEqual(old.Fleet, f.Fleet) {
-		e.log.Warn("the fleet section changes only on restart")
 	}
 }
 

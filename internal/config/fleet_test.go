@@ -19,9 +19,9 @@ behaviors:
 func TestParseEdge_Fleet(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
-		name string
-		yaml string
-		want []string // substrings of the error, in order; none for a valid file
+		name  string
+		yaml  string
+		want  []string // substrings of the error, in order; none for a valid file
 		check func(t *testing.T, f *Edge)
 	}{
 		{
