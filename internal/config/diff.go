@@ -18,11 +18,11 @@ var RestartKeys = []string{
 	"h2c",
 	"http1_fast_lane",
 	"logging.format",
+	// The fleet node and its Redis connections live as long as the store.
+	"fleet",
 	// tls and the listener's limits reload (new connections get them,
 	// edge.Server.Reload); switching between HTTP and HTTPS is refused
 	// there, with an error saying it needs a restart.
-	// The fleet node and its Redis connections live as long as the store.
-	"fleet",
 }
 
 // DecisionRestartKeys are the keys of a decision service's file that a
