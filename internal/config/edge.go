@@ -82,6 +82,7 @@ func (f *Edge) defaults() {
 	}
 	f.Cache.Defaults()
 	f.Logging.defaults()
+	f.fleetDefaults()
 }
 
 func (f *Edge) usesFunction(name string) bool {
@@ -166,6 +167,7 @@ func (f *Edge) validate(s *Source) {
 	}
 	s.Check("cache", f.Cache.Validate())
 	f.Logging.validate(s, "logging")
+	f.validateFleet(s)
 }
 
 // embedded reports whether a function's service_url means the in-process
