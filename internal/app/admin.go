@@ -19,7 +19,11 @@ func (e *Edge) adminHandler() http.Handler {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.Write([]byte("ok\n"))
 	})
-	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Has("verbose") {
+			e.readyVerbose(w, e.ready.Load() && e.snap.Load() != nil)
+			return
+		}
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		if !e.ready.Load() || e.snap.Load() == nil {
 			w.WriteHeader(http.StatusServiceUnavailable)
@@ -29,7 +33,7 @@ func (e *Edge) adminHandler() http.Handler {
 		w.Write([]byte("ready\n"))
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(e.gatherer(), promhttp.HandlerOpts{}))
-	inv := e.store.InvalidationHandler()
+	inv := e.invalidations()
 	mux.Handle("/invalidations", inv)
 	mux.Handle("/invalidations/", inv)
 	mux.HandleFunc("POST /decision-cache/flush", e.flushDecisionCache)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/edgeward/edgeward/internal/config"
 	"github.com/edgeward/edgeward/internal/edge"
+	"github.com/edgeward/edgeward/internal/fleet"
 	"github.com/edgeward/edgeward/internal/httpcache"
 )
 
@@ -38,6 +39,7 @@ type Edge struct {
 	snap   atomic.Pointer[snapshot]
 	reg    *prometheus.Registry
 	store  *httpcache.Store
+	fleet  *fleet.Node // nil without a fleet section (fleet.go)
 	server *edge.Server
 	admin  *http.Server
 	reload sync.Mutex
@@ -91,6 +93,10 @@ func NewEdge(ctx context.Context, path string, f *config.Edge, opts Options) (*E
 	}
 	e.cfg.Store(f)
 	e.snap.Store(s)
+	if err := e.startFleet(ctx, f); err != nil {
+		e.Close()
+		return nil, err
+	}
 	return e, nil
 }
 
@@ -176,6 +182,7 @@ func (e *Edge) Close() {
 		if s := e.snap.Load(); s != nil {
 			s.close()
 		}
+		e.closeFleet()
 		e.store.Close()
 	})
 }

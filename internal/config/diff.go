@@ -18,6 +18,8 @@ var RestartKeys = []string{
 	"h2c",
 	"http1_fast_lane",
 	"logging.format",
+	// The fleet node and its Redis connections live as long as the store.
+	"fleet",
 	// tls and the listener's limits reload (new connections get them,
 	// edge.Server.Reload); switching between HTTP and HTTPS is refused
 	// there, with an error saying it needs a restart.

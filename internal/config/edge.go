@@ -85,6 +85,7 @@ func (f *Edge) defaults() {
 	}
 	f.Cache.Defaults()
 	f.Logging.defaults()
+	f.fleetDefaults()
 }
 
 func (f *Edge) usesFunction(name string) bool {
@@ -158,4 +159,5 @@ func (f *Edge) validate(s *Source) {
 	}
 	s.Check("cache", f.Cache.Validate())
 	f.Logging.validate(s, "logging")
+	f.validateFleet(s)
 }

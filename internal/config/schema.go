@@ -5,6 +5,7 @@ import (
 	"github.com/edgeward/edgeward/internal/authorizer"
 	"github.com/edgeward/edgeward/internal/decision"
 	"github.com/edgeward/edgeward/internal/edge"
+	"github.com/edgeward/edgeward/internal/fleet"
 	"github.com/edgeward/edgeward/internal/httpcache"
 	"github.com/edgeward/edgeward/internal/origin"
 )
@@ -23,6 +24,9 @@ type Edge struct {
 	Decision  *decision.Config             `yaml:"decision"`
 	Cache     httpcache.StoreConfig        `yaml:"cache"`
 	Logging   Logging                      `yaml:"logging"`
+	// Fleet joins this edge to a fleet sharing a Redis (fleet.go); absent
+	// for a single node.
+	Fleet *fleet.Config `yaml:"fleet"`
 }
 
 // Behavior is one entry of behaviors: CloudFront's cache behavior.

@@ -254,6 +254,11 @@ func (c *Cache) fill(w http.ResponseWriter, r *edge.Request, o edge.Origin, path
 			c.s.flights.finish(key, f)
 		}()
 	}
+	lease, served := c.fromTier(w, r, path, key, gen0)
+	if served {
+		return nil
+	}
+	defer lease.release()
 	ferr := o.Forward(cw, fr)
 	done = true
 	r.OriginTime = fr.OriginTime
@@ -288,6 +293,7 @@ func (c *Cache) fill(w http.ResponseWriter, r *edge.Request, o edge.Origin, path
 		e := newEntry(m, &c.ttl, storedHeader(cw.header, &m.cc), cw.buf, m.vary, string(c.appendVarySig(nil, r, m.vary)))
 		if c.s.insert(path, key, e, gen0, now) {
 			c.m.stored.Inc()
+			lease.store(r, path, key, e, now)
 		}
 	default:
 		if why != "" || cw.overflow {
@@ -472,7 +478,7 @@ func (c *Cache) originRequest(r *edge.Request, ctx context.Context, validators *
 // path, and the same-origin Location and Content-Location of its
 // successful response (RFC 9111 4.4).
 func (c *Cache) invalidateAfter(r *edge.Request, h http.Header) {
-	c.s.invalidatePath(r.HTTP.URL.Path)
+	c.invalidatePath(r, r.HTTP.URL.Path)
 	for _, name := range [...]string{"Location", "Content-Location"} {
 		v := h[name]
 		if len(v) != 1 {
@@ -482,7 +488,7 @@ func (c *Cache) invalidateAfter(r *edge.Request, h http.Header) {
 		if err != nil || (u.Host != "" && !equalFoldHost(u.Host, r.Host)) || (u.Scheme != "" && u.Scheme != r.Scheme) {
 			continue
 		}
-		c.s.invalidatePath(u.Path)
+		c.invalidatePath(r, u.Path)
 	}
 }
 

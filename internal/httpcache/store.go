@@ -60,6 +60,8 @@ type Store struct {
 	history        history
 	maxObject      atomic.Int64 // StoreConfig.MaxObjectSize; Resize changes it
 
+	tier atomic.Pointer[tierState] // the shared second tier (tier.go), nil without
+
 	// Shared header values, never modified (cap == len, so an append by
 	// a later stage copies them).
 	xHit, xRefreshHit, xMiss, xError []string

@@ -1,0 +1,430 @@
+package fleet
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/edgeward/edgeward/internal/testkit"
+)
+
+// binary is the edgeward binary, built once by TestMain (or taken from
+// $EDGEWARD_BIN).
+var binary string
+
+func TestMain(m *testing.M) { os.Exit(run(m)) }
+
+func run(m *testing.M) int {
+	if b := os.Getenv("EDGEWARD_BIN"); b != "" {
+		binary = b
+		return m.Run()
+	}
+	dir, err := os.MkdirTemp("", "edgeward-fleet-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	binary = filepath.Join(dir, "edgeward")
+	build := exec.Command("go", "build", "-o", binary, "github.com/edgeward/edgeward/cmd/edgeward")
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "building edgeward:", err)
+		return 1
+	}
+	return m.Run()
+}
+
+// waitFor polls cond until it holds or the deadline passes (external
+// processes cannot tell the test when they are done).
+func waitFor(t *testing.T, within time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not within %s", what, within)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// redisServer is a redis-server without persistence on a fixed loopback
+// port, killed and started again by the test.
+type redisServer struct {
+	t    *testing.T
+	bin  string
+	port int
+	cmd  *exec.Cmd
+	done chan struct{}
+}
+
+func newRedis(t *testing.T) *redisServer {
+	t.Helper()
+	r := &redisServer{t: t, bin: testkit.Tool(t, "redis-server", "redis-server"), port: freePort(t)}
+	t.Cleanup(r.kill)
+	return r
+}
+
+func (r *redisServer) addr() string { return "127.0.0.1:" + strconv.Itoa(r.port) }
+
+func (r *redisServer) start() {
+	r.t.Helper()
+	r.cmd = exec.Command(r.bin, "--port", strconv.Itoa(r.port), "--bind", "127.0.0.1", "--save", "",
+		"--appendonly", "no", "--dir", r.t.TempDir())
+	if err := r.cmd.Start(); err != nil {
+		r.t.Fatal(err)
+	}
+	r.done = make(chan struct{})
+	go func(cmd *exec.Cmd, done chan struct{}) { cmd.Wait(); close(done) }(r.cmd, r.done)
+	waitFor(r.t, 10*time.Second, "redis-server listening", func() bool {
+		c, err := net.DialTimeout("tcp", r.addr(), 100*time.Millisecond)
+		if err == nil {
+			c.Close()
+		}
+		return err == nil
+	})
+}
+
+func (r *redisServer) kill() {
+	if r.cmd != nil {
+		r.cmd.Process.Kill()
+		<-r.done
+		r.cmd = nil
+	}
+}
+
+// proxy is a TCP proxy between one node and Redis that the test stops
+// (connections cut, new ones refused) and starts.
+type proxy struct {
+	t      *testing.T
+	target string
+	port   int
+	mu     sync.Mutex
+	ln     net.Listener
+	conns  map[net.Conn]bool
+}
+
+func newProxy(t *testing.T, target string) *proxy {
+	p := &proxy{t: t, target: target, port: freePort(t), conns: map[net.Conn]bool{}}
+	p.start()
+	t.Cleanup(p.stop)
+	return p
+}
+
+func (p *proxy) addr() string { return "127.0.0.1:" + strconv.Itoa(p.port) }
+
+func (p *proxy) start() {
+	var ln net.Listener
+	waitFor(p.t, 5*time.Second, "proxy port free", func() bool {
+		var err error
+		ln, err = net.Listen("tcp", p.addr())
+		return err == nil
+	})
+	p.mu.Lock()
+	p.ln = ln
+	p.mu.Unlock()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			up, err := net.Dial("tcp", p.target)
+			if err != nil {
+				c.Close()
+				continue
+			}
+			p.mu.Lock()
+			p.conns[c], p.conns[up] = true, true
+			p.mu.Unlock()
+			go func() { io.Copy(up, c); up.Close() }()
+			go func() { io.Copy(c, up); c.Close() }()
+		}
+	}()
+}
+
+func (p *proxy) stop() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.ln != nil {
+		p.ln.Close()
+		p.ln = nil
+	}
+	for c := range p.conns {
+		c.Close()
+	}
+	p.conns = map[net.Conn]bool{}
+}
+
+// origin answers "path vN", N the path's version (bumped by the test),
+// cacheable for 10 minutes; /slow/* takes 300ms, /private/* is private,
+// /aged/* says Age: 100. It counts requests per path.
+type origin struct {
+	srv      *httptest.Server
+	versions sync.Map // path -> *atomic.Int64
+	counts   sync.Map // path -> *atomic.Int64
+}
+
+func newOrigin(t *testing.T) *origin {
+	o := &origin{}
+	o.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		counter(&o.counts, r.URL.Path).Add(1)
+		v := counter(&o.versions, r.URL.Path).Load() + 1
+		cc := "max-age=600"
+		switch {
+		case strings.HasPrefix(r.URL.Path, "/slow/"):
+			time.Sleep(300 * time.Millisecond) // a slow origin, so that misses overlap
+		case strings.HasPrefix(r.URL.Path, "/private/"):
+			cc = "private, max-age=600"
+		case strings.HasPrefix(r.URL.Path, "/aged/"):
+			w.Header().Set("Age", "100")
+		}
+		w.Header().Set("Cache-Control", cc)
+		fmt.Fprintf(w, "%s v%d", r.URL.Path, v)
+	}))
+	t.Cleanup(o.srv.Close)
+	return o
+}
+
+func counter(m *sync.Map, key string) *atomic.Int64 {
+	v, _ := m.LoadOrStore(key, new(atomic.Int64))
+	return v.(*atomic.Int64)
+}
+
+func (o *origin) bump(path string)               { counter(&o.versions, path).Add(1) }
+func (o *origin) count(path string) int64        { return counter(&o.counts, path).Load() }
+func (o *origin) addr() string                   { return strings.TrimPrefix(o.srv.URL, "http://") }
+func (o *origin) want(path string, v int) string { return fmt.Sprintf("%s v%d", path, v) }
+
+// nodeOptions change one node's fleet section.
+type nodeOptions struct {
+	name  string
+	redis string // host:port
+	tier  bool
+	bound time.Duration
+}
+
+const edgeConfig = `
+listen: 127.0.0.1:0
+admin: 127.0.0.1:0
+origins:
+  api: {url: "http://%[1]s"}
+behaviors:
+  - path_pattern: "*"
+    origin: api
+    cache: {default_ttl: 60s}
+fleet:
+  redis: {address: %[2]q, timeout: 500ms}
+  node: %[3]s
+  heartbeat: 100ms
+  disconnect_bound: %[4]s
+  shared_tier: {enabled: %[5]v, collapse_wait: 3s}
+logging:
+  format: json
+  access_log: {path: off}
+`
+
+// node is one edgeward process.
+type node struct {
+	t     *testing.T
+	name  string
+	addr  string
+	admin string
+	cmd   *exec.Cmd
+	exit  chan struct{}
+	logs  *testkit.Buffer
+}
+
+// startNode runs the binary and returns once both listeners are up.
+func startNode(t *testing.T, o *origin, opts nodeOptions) *node {
+	t.Helper()
+	if opts.bound == 0 {
+		opts.bound = time.Minute
+	}
+	cfg := fmt.Sprintf(edgeConfig, o.addr(), opts.redis, opts.name, opts.bound, opts.tier)
+	file := filepath.Join(t.TempDir(), "edgeward.yaml")
+	if err := os.WriteFile(file, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	n := &node{t: t, name: opts.name, cmd: exec.Command(binary, "serve", "-c", file), exit: make(chan struct{}), logs: &testkit.Buffer{}}
+	pr, pw := io.Pipe()
+	n.cmd.Stderr, n.cmd.Stdout = pw, io.Discard
+	if err := n.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { n.cmd.Wait(); pw.Close(); close(n.exit) }()
+	up := make(chan [2]string, 1)
+	go func() {
+		var a [2]string
+		sc := bufio.NewScanner(pr)
+		sc.Buffer(make([]byte, 64<<10), 1<<20)
+		for sc.Scan() {
+			n.logs.Write(append(sc.Bytes(), '\n'))
+			var rec struct{ Msg, Addr string }
+			if json.Unmarshal(sc.Bytes(), &rec) != nil {
+				continue
+			}
+			switch rec.Msg {
+			case "edge listening":
+				a[0] = rec.Addr
+			case "admin listening":
+				a[1] = rec.Addr
+			}
+			if a[0] != "" && a[1] != "" && up != nil {
+				up <- a
+				up = nil
+			}
+		}
+		io.Copy(io.Discard, pr)
+	}()
+	select {
+	case a := <-up:
+		n.addr, n.admin = a[0], a[1]
+	case <-n.exit:
+		t.Fatalf("%s exited before listening\n%s", opts.name, n.logs)
+	case <-time.After(30 * time.Second):
+		n.cmd.Process.Kill()
+		t.Fatalf("%s did not listen within 30s\n%s", opts.name, n.logs)
+	}
+	t.Cleanup(func() {
+		n.cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-n.exit:
+		case <-time.After(10 * time.Second):
+			n.cmd.Process.Kill()
+			<-n.exit
+			t.Errorf("%s did not stop on SIGTERM within 10s", n.name)
+		}
+		if strings.Contains(n.logs.String(), "panic:") {
+			t.Errorf("%s logged a panic:\n%s", n.name, n.logs)
+		}
+	})
+	return n
+}
+
+// kill stops the node with SIGKILL.
+func (n *node) kill() {
+	n.cmd.Process.Kill()
+	<-n.exit
+}
+
+var client = &http.Client{Timeout: 10 * time.Second}
+
+// get fetches path from the node's viewer listener.
+func (n *node) get(path string) (status int, body string, h http.Header, err error) {
+	req, err := http.NewRequest("GET", "http://"+n.addr+path, nil)
+	if err != nil {
+		return 0, "", nil, err
+	}
+	req.Host = "api.example" // the distribution's name, the same on every node (it is in the key)
+	res, err := client.Do(req)
+	if err != nil {
+		return 0, "", nil, err
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	return res.StatusCode, string(b), res.Header, err
+}
+
+// mustGet is get that fails the test on a transport error or non-200.
+func (n *node) mustGet(path string) (string, http.Header) {
+	n.t.Helper()
+	status, body, h, err := n.get(path)
+	if err != nil || status != 200 {
+		n.t.Fatalf("%s: GET %s = %d %q, %v", n.name, path, status, body, err)
+	}
+	return body, h
+}
+
+// status is an invalidation's fleet status.
+type status struct {
+	ID        string `json:"id"`
+	Status    string `json:"status"`
+	Published bool   `json:"published"`
+	Nodes     []struct {
+		Node   string `json:"node"`
+		Status string `json:"status"`
+	} `json:"nodes"`
+}
+
+// invalidate posts paths to the node's admin API.
+func (n *node) invalidate(paths ...string) status {
+	n.t.Helper()
+	body, _ := json.Marshal(map[string][]string{"paths": paths})
+	res, err := client.Post("http://"+n.admin+"/invalidations", "application/json", strings.NewReader(string(body)))
+	if err != nil {
+		n.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var st status
+	if res.StatusCode != http.StatusCreated || json.NewDecoder(res.Body).Decode(&st) != nil {
+		n.t.Fatalf("%s: POST /invalidations = %s", n.name, res.Status)
+	}
+	return st
+}
+
+// status reads an invalidation's status from the node.
+func (n *node) status(id string) (status, error) {
+	res, err := client.Get("http://" + n.admin + "/invalidations/" + id)
+	if err != nil {
+		return status{}, err
+	}
+	defer res.Body.Close()
+	var st status
+	if res.StatusCode != 200 {
+		return st, fmt.Errorf("GET /invalidations/%s = %s", id, res.Status)
+	}
+	return st, json.NewDecoder(res.Body).Decode(&st)
+}
+
+// health is /readyz?verbose.
+type health struct {
+	code     int
+	Ready    bool     `json:"ready"`
+	Degraded []string `json:"degraded"`
+	Fleet    struct {
+		Redis               string  `json:"redis"`
+		Synced              bool    `json:"synced"`
+		SharedTier          string  `json:"shared_tier"`
+		QueuedInvalidations int     `json:"queued_invalidations"`
+		CacheDroppedAt      *string `json:"cache_dropped_at"`
+	} `json:"fleet"`
+}
+
+func (n *node) health() health {
+	n.t.Helper()
+	res, err := client.Get("http://" + n.admin + "/readyz?verbose")
+	if err != nil {
+		n.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	h := health{code: res.StatusCode}
+	if err := json.NewDecoder(res.Body).Decode(&h); err != nil {
+		n.t.Fatalf("%s: /readyz?verbose: %v", n.name, err)
+	}
+	return h
+}
