@@ -17,8 +17,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/edgeward/edgeward/internal/edge"
 	"github.com/edgeward/edgeward/internal/httpcache"
 	"github.com/edgeward/edgeward/internal/testkit"
@@ -269,11 +267,4 @@ func (n *node) getAge(t *testing.T, o *origin, path string) (string, bool, strin
 		t.Fatalf("GET %s: %v", path, err)
 	}
 	return rec.Body.String(), r.Result == edge.ResultHit, rec.Header().Get("Age")
-}
-
-// client is a plain client of the test's Redis, to look at keys.
-func client(t *testing.T, addr string) *redis.Client {
-	c := redis.NewClient(&redis.Options{Addr: addr})
-	t.Cleanup(func() { c.Close() })
-	return c
 }

@@ -79,6 +79,7 @@ func (n *Node) fleetStatus(ctx context.Context, id string) (Status, error) {
 		return Status{}, errUnknown
 	}
 	since := strconv.FormatInt(time.Now().Add(-nodesHistory).UnixMilli(), 10)
+	//lint:ignore SA1019 ZRANGEBYSCORE works on every Redis; ZRANGE ... BYSCORE needs 6.2.
 	names, err := n.rdb.ZRangeByScore(ctx, n.k.nodes, &redis.ZRangeBy{Min: since, Max: "+inf"}).Result()
 	if err != nil {
 		return Status{}, err

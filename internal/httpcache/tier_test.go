@@ -213,7 +213,7 @@ func TestTier_ErrorsFallBackToOrigin(t *testing.T) {
 	if rec.Code != 200 || rec.Body.String() != "v1" || r.Result != "Miss" {
 		t.Fatalf("with the tier down: %d %q %s, want 200 v1 Miss", rec.Code, rec.Body, r.Result)
 	}
-	rec, r = serve(t, a, o, "GET", "/x")
+	_, r = serve(t, a, o, "GET", "/x")
 	if r.Result != "Hit" || o.count() != 1 {
 		t.Errorf("second request: %s, origin %d; want a local Hit, 1", r.Result, o.count())
 	}
