@@ -176,4 +176,6 @@ type Behavior struct {
 	ResponseFunction ResponseFunction
 	// Cache is the behavior's cache, or nil when caching is disabled.
 	Cache Cache
+	// Protection is the behavior's security protections, or nil.
+	Protection Protection
 }
