@@ -115,6 +115,9 @@ func build(ctx context.Context, f *config.Edge, store *httpcache.Store, log *slo
 		}
 		s.behaviors = append(s.behaviors, eb)
 	}
+	if err := protectBehaviors(ctx, f, s.behaviors, log, s.reg); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 

@@ -81,6 +81,7 @@ func (f *Edge) defaults() {
 	}
 	f.Cache.Defaults()
 	f.Logging.defaults()
+	f.Protections.Defaults()
 }
 
 func (f *Edge) usesFunction(name string) bool {
@@ -165,6 +166,7 @@ func (f *Edge) validate(s *Source) {
 	}
 	s.Check("cache", f.Cache.Validate())
 	f.Logging.validate(s, "logging")
+	f.validateProtections(s)
 }
 
 // embedded reports whether a function's service_url means the in-process

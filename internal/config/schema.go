@@ -7,6 +7,7 @@ import (
 	"github.com/edgeward/edgeward/internal/edge"
 	"github.com/edgeward/edgeward/internal/httpcache"
 	"github.com/edgeward/edgeward/internal/origin"
+	"github.com/edgeward/edgeward/internal/protect"
 )
 
 // Edge is the file of `edgeward serve`: the edge, its origins, behaviors and
@@ -23,6 +24,8 @@ type Edge struct {
 	Decision  *decision.Config             `yaml:"decision"`
 	Cache     httpcache.StoreConfig        `yaml:"cache"`
 	Logging   Logging                      `yaml:"logging"`
+	// Protections are the security protections behaviors reference.
+	Protections protect.Config `yaml:"protections"`
 }
 
 // Behavior is one entry of behaviors: CloudFront's cache behavior.
@@ -36,6 +39,8 @@ type Behavior struct {
 	ViewerRequest string `yaml:"viewer_request"`
 	// Cache is the behavior's cache policy; absent means no caching.
 	Cache *httpcache.PolicyConfig `yaml:"cache"`
+	// Protection names a set of protections.sets (empty: none).
+	Protection string `yaml:"protection"`
 }
 
 // Logging configures the process log and the access log.
