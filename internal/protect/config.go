@@ -133,6 +133,7 @@ type Exclusion struct {
 	PathPrefix string   `yaml:"path_prefix"`
 	// Args limits the exclusion to these arguments (query or body
 	// parameter names): the rules still inspect everything else.
+	// At most 1000 exclusions per set (their rule ids are 99000-99999).
 	Args []string `yaml:"args"`
 }
 
@@ -304,6 +305,9 @@ func (s *SetConfig) validate(ipSets map[string]IPSetConfig) error {
 	if w.MaxBodyBytes < 1 || w.MaxBodyBytes > 64<<20 {
 		add("waf.max_body_bytes", "want 1 byte to 64MiB, got %s", w.MaxBodyBytes)
 	}
+	if len(w.Exclusions) > 1000 {
+		add("waf.exclusions", "at most 1000, got %d", len(w.Exclusions))
+	}
 	for i, e := range w.Exclusions {
 		p := fmt.Sprintf("waf.exclusions[%d]", i)
 		if len(e.RuleIDs) == 0 && len(e.Tags) == 0 {
@@ -326,9 +330,6 @@ func (s *SetConfig) validate(ipSets map[string]IPSetConfig) error {
 			if !argPattern.MatchString(a) {
 				add(fmt.Sprintf("%s.args[%d]", p, j), "%q is not an argument name (letters, digits, _ . [ ] -)", a)
 			}
-		}
-		if len(e.Args) > 0 && len(e.RuleIDs) == 0 {
-			add(p+".args", "an argument exclusion needs rule_ids")
 		}
 	}
 	for _, list := range []struct {

@@ -116,7 +116,7 @@ func inspect(s *Set, r *edge.Request) int {
 }
 
 var (
-	wafOnce  sync.Map // mode -> *Set
+	wafOnce sync.Map // mode -> *Set
 )
 
 // shared returns a set with only the WAF (PL1) in mode, compiled once per
@@ -137,4 +137,12 @@ func shared(t testing.TB, mode string) (*Set, *lines) {
 	}
 	e, _ := wafOnce.LoadOrStore(mode, entry{p.Set("s"), l})
 	return e.(entry).s, e.(entry).l
+}
+
+func headerOf(err error, name string) string {
+	var e *edge.Error
+	if errors.As(err, &e) && e.Header != nil {
+		return e.Header.Get(name)
+	}
+	return ""
 }

@@ -11,12 +11,17 @@ import (
 	"path/filepath"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"github.com/fsnotify/fsnotify"
 )
 
 // maxIPFileBytes bounds an IP set file.
 const maxIPFileBytes = 16 << 20
+
+// ipFileQuiet is how long a changed IP set file must stay unchanged
+// before it is read again.
+const ipFileQuiet = 100 * time.Millisecond
 
 // ipSet is a named list of prefixes. The inline part is fixed; the file
 // part is replaced whole when the file changes.
@@ -174,6 +179,10 @@ func watchIPSets(ctx context.Context, sets []*ipSet, log *slog.Logger) error {
 	}
 	go func() {
 		defer w.Close()
+		// Tools write a file in several steps (truncate, write): the
+		// file is read once it has been quiet for a moment.
+		pending := map[string]bool{}
+		var quiet <-chan time.Time
 		for {
 			select {
 			case <-ctx.Done():
@@ -182,12 +191,21 @@ func watchIPSets(ctx context.Context, sets []*ipSet, log *slog.Logger) error {
 				if !ok {
 					return
 				}
-				for _, s := range byFile[filepath.Clean(ev.Name)] {
-					if err := s.reload(); err != nil {
-						log.Error("IP set file not reloaded; keeping the last good list", "ip_set", s.name, "file", s.file, "err", err.Error())
-						continue
+				if f := filepath.Clean(ev.Name); byFile[f] != nil {
+					pending[f] = true
+					quiet = time.After(ipFileQuiet)
+				}
+			case <-quiet:
+				quiet = nil
+				for f := range pending {
+					delete(pending, f)
+					for _, s := range byFile[f] {
+						if err := s.reload(); err != nil {
+							log.Error("IP set file not reloaded; keeping the last good list", "ip_set", s.name, "file", s.file, "err", err.Error())
+							continue
+						}
+						log.Info("IP set reloaded", "ip_set", s.name, "file", s.file)
 					}
-					log.Info("IP set reloaded", "ip_set", s.name, "file", s.file)
 				}
 			case err, ok := <-w.Errors:
 				if !ok {

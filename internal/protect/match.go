@@ -16,7 +16,8 @@ import (
 
 // celCostLimit bounds the work one condition may do per request; past it
 // the evaluation fails, which counts as a match for block rules (fail
-// closed) and as no match for allow rules.
+// closed) and as no match for allow rules. Reading a header or query
+// parameter the request does not have is no match, not a failure.
 const celCostLimit = 100_000
 
 // view is what rules see of one request: the canonical path and the query
@@ -205,6 +206,9 @@ func (m *match) matches(ctx context.Context, v *view) (bool, error) {
 	if m.cel != nil {
 		out, _, err := m.cel.ContextEval(ctx, map[string]any{"request": v.celRequest()})
 		if err != nil {
+			if strings.HasPrefix(err.Error(), "no such key") {
+				return false, nil // a header or parameter the request does not have
+			}
 			return false, err
 		}
 		b, ok := out.(types.Bool)

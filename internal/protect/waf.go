@@ -63,11 +63,11 @@ func directives(cfg WAFConfig) string {
 	// Behaviors decide which methods an API serves; the CRS's default
 	// list (no PUT, PATCH, DELETE) would refuse REST APIs.
 	line(`SecAction "id:900200,phase:1,pass,t:none,nolog,setvar:'tx.allowed_methods=GET HEAD POST OPTIONS PUT PATCH DELETE'"`)
-	id := exclusionBaseID
-	for _, e := range cfg.Exclusions {
-		if e.PathPrefix == "" {
-			continue
-		}
+	// Exclusions are ctl actions of a phase 1 rule that runs before the
+	// CRS: under a path prefix, or for every request (SecAction). They
+	// accept any id or tag, so an exclusion naming a rule a CRS update
+	// removed does not stop the edge from starting.
+	for i, e := range cfg.Exclusions {
 		var ctl []string
 		for _, r := range e.RuleIDs {
 			if len(e.Args) == 0 {
@@ -78,28 +78,21 @@ func directives(cfg WAFConfig) string {
 			}
 		}
 		for _, t := range e.Tags {
-			ctl = append(ctl, "ctl:ruleRemoveByTag="+t)
-		}
-		line(`SecRule REQUEST_FILENAME "@beginsWith %s" "id:%d,phase:1,pass,t:none,nolog,%s"`, e.PathPrefix, id, strings.Join(ctl, ","))
-		id++
-	}
-	line("Include @owasp_crs/*.conf")
-	for _, e := range cfg.Exclusions {
-		if e.PathPrefix != "" {
-			continue
-		}
-		for _, r := range e.RuleIDs {
 			if len(e.Args) == 0 {
-				line("SecRuleRemoveById %d", r)
+				ctl = append(ctl, "ctl:ruleRemoveByTag="+t)
 			}
 			for _, a := range e.Args {
-				line(`SecRuleUpdateTargetById %d "!ARGS:%s"`, r, a)
+				ctl = append(ctl, fmt.Sprintf("ctl:ruleRemoveTargetByTag=%s;ARGS:%s", t, a))
 			}
 		}
-		for _, t := range e.Tags {
-			line("SecRuleRemoveByTag %s", t)
+		id := exclusionBaseID + i
+		if e.PathPrefix == "" {
+			line(`SecAction "id:%d,phase:1,pass,t:none,nolog,%s"`, id, strings.Join(ctl, ","))
+			continue
 		}
+		line(`SecRule REQUEST_FILENAME "@beginsWith %s" "id:%d,phase:1,pass,t:none,nolog,%s"`, e.PathPrefix, id, strings.Join(ctl, ","))
 	}
+	line("Include @owasp_crs/*.conf")
 	if cfg.Directives != "" {
 		b.WriteString(cfg.Directives)
 		b.WriteByte('\n')
