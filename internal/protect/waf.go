@@ -110,6 +110,7 @@ type wafResult struct {
 type matchedRule struct {
 	id   int
 	tags []string
+	data string // the rule's logdata, expanded
 }
 
 // inspect runs the transaction phases over the request as the origin
@@ -185,7 +186,7 @@ func (w *waf) result(tx types.Transaction, it *types.Interruption) wafResult {
 		if md.ID() == 0 || m.Message() == "" {
 			continue
 		}
-		res.matched = append(res.matched, matchedRule{id: md.ID(), tags: md.Tags()})
+		res.matched = append(res.matched, matchedRule{id: md.ID(), tags: md.Tags(), data: m.Data()})
 	}
 	return res
 }
