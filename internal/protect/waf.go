@@ -63,6 +63,10 @@ func directives(cfg WAFConfig) string {
 	// Behaviors decide which methods an API serves; the CRS's default
 	// list (no PUT, PATCH, DELETE) would refuse REST APIs.
 	line(`SecAction "id:900200,phase:1,pass,t:none,nolog,setvar:'tx.allowed_methods=GET HEAD POST OPTIONS PUT PATCH DELETE'"`)
+	// JSON APIs send JSON under more media types than the CRS's default
+	// list (RFC 7396 merge patch, RFC 6902 JSON patch, JSON:API); Coraza
+	// parses every +json type as JSON, so they are inspected as JSON.
+	line(`SecAction "id:900220,phase:1,pass,t:none,nolog,setvar:'tx.allowed_request_content_type=|application/x-www-form-urlencoded| |multipart/form-data| |text/xml| |application/xml| |application/soap+xml| |application/json| |application/merge-patch+json| |application/json-patch+json| |application/vnd.api+json| |application/problem+json|'"`)
 	// Exclusions are ctl actions of a phase 1 rule that runs before the
 	// CRS: under a path prefix, or for every request (SecAction). They
 	// accept any id or tag, so an exclusion naming a rule a CRS update
