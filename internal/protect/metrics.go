@@ -24,7 +24,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		}, []string{"set", "action"}),
 		rules: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: "edgeward", Subsystem: "protect", Name: "rule_matches_total",
-			Help: "Rule matches, by set, rule (custom and rate rule names, ip_deny:<set>, ip_allow:<set>, crs:<id>) and action.",
+			Help: "Rule matches, by set, rule (custom and rate rule names, ip_deny:<ip set>, ip_allow:<ip set>, crs:<id>; CRS rules that raised the anomaly score count as count) and action.",
 		}, []string{"set", "rule", "action"}),
 		fallback: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: "edgeward", Subsystem: "protect", Name: "rate_counter_fallbacks_total",
