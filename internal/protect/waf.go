@@ -96,7 +96,7 @@ func directives(cfg WAFConfig) string {
 		}
 		line(`SecRule REQUEST_FILENAME "@beginsWith %s" "id:%d,phase:1,pass,t:none,nolog,%s"`, e.PathPrefix, id, strings.Join(ctl, ","))
 	}
-	line("Include @owasp_crs/*.conf")
+	line("Include @owasp_crs/REQUEST-*.conf")
 	if cfg.Directives != "" {
 		b.WriteString(cfg.Directives)
 		b.WriteByte('\n')
