@@ -122,7 +122,7 @@ func encodeLog(set string, r *edge.Request, rec *record, now time.Time) []byte {
 		NonTerminating:      rec.counted,
 		HTTPRequest: httpRequest{
 			URI:         hr.URL.EscapedPath(),
-			Args:        hr.URL.RawQuery,
+			Args:        redactQuery(hr.URL.RawQuery),
 			HTTPVersion: hr.Proto,
 			HTTPMethod:  hr.Method,
 			RequestID:   r.ID,
@@ -167,6 +167,22 @@ func encodeLog(set string, r *edge.Request, rec *record, now time.Time) []byte {
 		return []byte(`{"error":` + strconv.Quote(err.Error()) + `}`)
 	}
 	return b
+}
+
+// redactQuery replaces the value of access_token (an OAuth 2.0 bearer
+// token in a query, RFC 6750 section 2.3) with REDACTED, as the access log
+// does by default.
+func redactQuery(q string) string {
+	if !strings.Contains(q, "access_token=") {
+		return q
+	}
+	parts := strings.Split(q, "&")
+	for i, p := range parts {
+		if k, _, ok := strings.Cut(p, "="); ok && k == "access_token" {
+			parts[i] = "access_token=REDACTED"
+		}
+	}
+	return strings.Join(parts, "&")
 }
 
 // statusOf is the status a blocking error sends.

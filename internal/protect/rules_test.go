@@ -205,3 +205,14 @@ func TestNew_ReloadCompilesAFreshSet(t *testing.T) {
 		}
 	}
 }
+
+func TestLog_RedactsCredentials(t *testing.T) {
+	l := &lines{}
+	s := build(t, one(SetConfig{Rules: []RuleConfig{{Name: "all", Action: ActionCount, Match: MatchConfig{Path: "*"}}}}), Options{Log: l})
+	r := req("GET", "/x?a=1&access_token=s3cret&b=2", "", "Authorization", "Bearer s3cret", "Cookie", "sid=s3cret")
+	inspect(s, r)
+	got := l.all()
+	if len(got) != 1 || strings.Contains(got[0], "s3cret") || !strings.Contains(got[0], `"args":"a=1\u0026access_token=REDACTED\u0026b=2"`) {
+		t.Errorf("log = %v, want one line with credentials redacted", got)
+	}
+}
