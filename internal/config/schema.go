@@ -39,6 +39,13 @@ type Behavior struct {
 	ViewerRequest string `yaml:"viewer_request"`
 	// Cache is the behavior's cache policy; absent means no caching.
 	Cache *httpcache.PolicyConfig `yaml:"cache"`
+	// CachePolicy, OriginRequestPolicy, ResponseHeadersPolicy and
+	// ResponseHeaders name CloudFront's managed policies or hold a custom
+	// response headers policy (see policies.go).
+	CachePolicy           string                      `yaml:"cache_policy"`
+	OriginRequestPolicy   string                      `yaml:"origin_request_policy"`
+	ResponseHeadersPolicy string                      `yaml:"response_headers_policy"`
+	ResponseHeaders       *edge.ResponseHeadersConfig `yaml:"response_headers"`
 	// Protection names a set of protections.sets (empty: none).
 	Protection string `yaml:"protection"`
 }

@@ -176,6 +176,8 @@ type Behavior struct {
 	ResponseFunction ResponseFunction
 	// Cache is the behavior's cache, or nil when caching is disabled.
 	Cache Cache
+	// ResponseHeaders is the behavior's response headers policy, or nil.
+	ResponseHeaders *ResponseHeaders
 	// Protection is the behavior's security protections, or nil.
 	Protection Protection
 }

@@ -140,6 +140,9 @@ func (s *Server) pipeline(x *exchange, w http.ResponseWriter, hr *http.Request) 
 			pr = nil
 		}
 	}
+	if rt.b.ResponseHeaders != nil && s.viewerResponseHeaders(x, rt) {
+		return // a CORS preflight answered at the edge
+	}
 	if rt.b.Function != nil {
 		done, err := s.viewerRequestFunction(x, rt)
 		if err != nil {
@@ -324,6 +327,7 @@ func (s *Server) cache(x *exchange, rt *route) {
 		x.bw = newBufferWriter(int(x.snap.cfg.ResponseBufferMax))
 		w = x.bw
 	}
+	w = wrapResponseHeaders(w, rt, &x.req)
 	var err error
 	if c := rt.b.Cache; c != nil {
 		err = c.Serve(w, &x.req, rt.b.Origin)
