@@ -131,7 +131,7 @@ func TestImport_Fixtures(t *testing.T) {
 					def.ResponseHeadersPolicy != "CORS-With-Preflight" || def.ViewerRequest != "authorize" || *def.Cache.MaxTTL != 0 {
 					t.Errorf("default behavior = %+v", def)
 				}
-				if fn := f.Functions["authorize"]; fn.SecretHeaderValue != "test-credential" || fn.ServiceURL != cloudfront.DecisionURL {
+				if fn := f.Functions["authorize"]; fn.SecretHeaderValue != "test-credential" || len(fn.ServiceURL) != 1 || fn.ServiceURL[0] != cloudfront.DecisionURL {
 					t.Errorf("authorize function = %+v", fn)
 				}
 			},
