@@ -70,8 +70,13 @@ func NewEdge(ctx context.Context, path string, f *config.Edge, opts Options) (*E
 	if e.store, err = httpcache.NewStore(f.Cache, httpcache.Options{Logger: log, Registerer: e.reg}); err != nil {
 		return nil, fmt.Errorf("cache: %w", err)
 	}
-	s, err := build(ctx, f, e.store, log)
+	if err := e.startFleet(ctx, f); err != nil {
+		e.store.Close()
+		return nil, err
+	}
+	s, err := build(ctx, f, e.store, e.counter(), log)
 	if err != nil {
+		e.closeFleet()
 		e.store.Close()
 		return nil, err
 	}
@@ -93,10 +98,6 @@ func NewEdge(ctx context.Context, path string, f *config.Edge, opts Options) (*E
 	}
 	e.cfg.Store(f)
 	e.snap.Store(s)
-	if err := e.startFleet(ctx, f); err != nil {
-		e.Close()
-		return nil, err
-	}
 	return e, nil
 }
 
@@ -223,7 +224,7 @@ func (e *Edge) Reload(ctx context.Context) error {
 	old := e.cfg.Load()
 	res.Changed = config.Changes(old, f)
 	res.RestartRequired = config.RestartRequired(res.Changed)
-	s, err := build(ctx, f, e.store, e.log)
+	s, err := build(ctx, f, e.store, e.counter(), e.log)
 	if err != nil {
 		res.Err = err
 		return err

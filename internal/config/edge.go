@@ -83,6 +83,7 @@ func (f *Edge) defaults() {
 	f.Cache.Defaults()
 	f.Logging.defaults()
 	f.fleetDefaults()
+	f.Protections.Defaults()
 }
 
 func (f *Edge) usesFunction(name string) bool {
@@ -168,6 +169,7 @@ func (f *Edge) validate(s *Source) {
 	s.Check("cache", f.Cache.Validate())
 	f.Logging.validate(s, "logging")
 	f.validateFleet(s)
+	f.validateProtections(s)
 }
 
 // embedded reports whether a function's service_url means the in-process

@@ -178,4 +178,6 @@ type Behavior struct {
 	Cache Cache
 	// ResponseHeaders is the behavior's response headers policy, or nil.
 	ResponseHeaders *ResponseHeaders
+	// Protection is the behavior's security protections, or nil.
+	Protection Protection
 }

@@ -130,6 +130,16 @@ func (s *Server) pipeline(x *exchange, w http.ResponseWriter, hr *http.Request) 
 			Header: http.Header{"Allow": {rt.allow}}})
 		return
 	}
+	pr := rt.b.Protection
+	if pr != nil {
+		allowed, done := s.protect(x, pr)
+		if done {
+			return
+		}
+		if allowed {
+			pr = nil
+		}
+	}
 	if rt.b.ResponseHeaders != nil && s.viewerResponseHeaders(x, rt) {
 		return // a CORS preflight answered at the edge
 	}
@@ -142,6 +152,9 @@ func (s *Server) pipeline(x *exchange, w http.ResponseWriter, hr *http.Request) 
 		if done {
 			return
 		}
+	}
+	if pr != nil && s.protectAuthorized(x, pr) {
+		return
 	}
 	s.cache(x, rt)
 }
