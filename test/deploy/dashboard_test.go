@@ -143,36 +143,73 @@ func TestDashboard_QueriesExistingMetrics(t *testing.T) {
 	exprs := loadDashboard(t)
 	series := scrape(t, startEdge(t))
 	for _, e := range exprs {
-		q := parseQuery(e.expr)
-		if len(q.Selectors) == 0 {
-			t.Errorf("%s: no metric in %q", e.where, e.expr)
+		for _, p := range problems(series, e.expr) {
+			t.Errorf("%s: %s", e.where, p)
 		}
-		var labels []string
-		for _, sel := range q.Selectors {
-			s, ok := series[sel.Metric]
-			if !ok {
-				t.Errorf("%s: metric %q is not exported by the edge", e.where, sel.Metric)
-				continue
+	}
+}
+
+// problems lists what in expr the scraped series cannot answer.
+func problems(series map[string]series, expr string) []string {
+	var out []string
+	q := parseQuery(expr)
+	if len(q.Selectors) == 0 {
+		out = append(out, fmt.Sprintf("no metric in %q", expr))
+	}
+	var labels []string
+	for _, sel := range q.Selectors {
+		s, ok := series[sel.Metric]
+		if !ok {
+			out = append(out, fmt.Sprintf("metric %q is not exported by the edge", sel.Metric))
+			continue
+		}
+		labels = append(labels, s.labelNames()...)
+		for _, l := range sel.Labels {
+			if _, ok := s.values[l]; !ok && !slices.Contains(targetLabels, l) {
+				out = append(out, fmt.Sprintf("%s has no label %q (labels: %v)", sel.Metric, l, s.labelNames()))
 			}
-			labels = append(labels, s.labelNames()...)
-			for _, l := range sel.Labels {
-				if _, ok := s.values[l]; !ok && !slices.Contains(targetLabels, l) {
-					t.Errorf("%s: %s has no label %q (labels: %v)", e.where, sel.Metric, l, s.labelNames())
+		}
+		for l, vs := range sel.Values {
+			for _, v := range vs {
+				if !s.values[l][v] {
+					out = append(out, fmt.Sprintf("%s{%s=%q} never occurs", sel.Metric, l, v))
 				}
 			}
-			for l, vs := range sel.Values {
-				for _, v := range vs {
-					if !s.values[l][v] {
-						t.Errorf("%s: %s{%s=%q} never occurs (values: %v)", e.where, sel.Metric, l, v, s.values[l])
-					}
-				}
-			}
 		}
-		for _, g := range q.Grouping {
-			if !slices.Contains(labels, g) && !slices.Contains(targetLabels, g) {
-				t.Errorf("%s: groups by %q, a label none of its metrics has", e.where, g)
-			}
+	}
+	for _, g := range q.Grouping {
+		if !slices.Contains(labels, g) && !slices.Contains(targetLabels, g) {
+			out = append(out, fmt.Sprintf("groups by %q, a label none of its metrics has", g))
 		}
+	}
+	return out
+}
+
+// TestProblems pins what the dashboard test catches.
+func TestProblems(t *testing.T) {
+	t.Parallel()
+	series := map[string]series{
+		"req_total":          {values: map[string]map[string]bool{"behavior": {"*": true}, "result": {"Hit": true, "Miss": true}}},
+		"lat_seconds_bucket": {values: map[string]map[string]bool{"behavior": {"*": true}, "le": {"+Inf": true}}},
+	}
+	cases := []struct {
+		name, expr string
+		want       int
+	}{
+		{"fine", `sum by (behavior, job) (rate(req_total{instance=~"$i", result=~"Hit|Miss"}[5m]))`, 0},
+		{"histogram", `histogram_quantile(0.99, sum by (le) (rate(lat_seconds_bucket[5m])))`, 0},
+		{"unknown metric", `rate(req_totl[5m])`, 1},
+		{"unknown label", `req_total{origin="a"}`, 2}, // the label, and its value
+		{"unknown value", `req_total{result="hit"}`, 1},
+		{"grouping by a missing label", `sum by (status) (req_total)`, 1},
+		{"no metric at all", `vector(1)`, 1},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := problems(series, tc.expr); len(got) != tc.want {
+				t.Errorf("problems(%q) = %q, want %d", tc.expr, got, tc.want)
+			}
+		})
 	}
 }
 
@@ -243,7 +280,7 @@ logging:
 		{"/orders/1", "", http.StatusUnauthorized}, // deny: no token
 		{"/orders/1", noScope, http.StatusForbidden},
 		{"/orders/broken", read, http.StatusInternalServerError},
-		{"/elsewhere", read, http.StatusNotFound}, // no operation: deny
+		{"/elsewhere", read, http.StatusForbidden}, // no operation: deny
 	} {
 		req, _ := http.NewRequest(http.MethodGet, base+r.path, nil)
 		if r.token != "" {

@@ -28,6 +28,10 @@ var promqlKeywords = map[string]bool{
 	"and": true, "or": true, "unless": true, "bool": true, "offset": true, "atan2": true,
 	"by": true, "without": true, "on": true, "ignoring": true, "group_left": true, "group_right": true,
 	"inf": true, "nan": true,
+	// aggregation operators, which may come before their by/without clause
+	"sum": true, "min": true, "max": true, "avg": true, "group": true, "stddev": true, "stdvar": true,
+	"count": true, "count_values": true, "bottomk": true, "topk": true, "quantile": true,
+	"limitk": true, "limit_ratio": true,
 }
 
 // groupingKeywords take a parenthesised list of label names.
