@@ -472,3 +472,25 @@ func selects(match, labels map[string]string) bool {
 	}
 	return len(match) > 0
 }
+
+// TestChart_FileNeedsEveryVariableItReferences: an edge file referencing
+// a ${NAME} the pod does not set fails to load, as it would fail the pod;
+// the chart tests see it through the same lookup.
+func TestChart_FileNeedsEveryVariableItReferences(t *testing.T) {
+	t.Parallel()
+	out, err := render(t, nil, "secret.keys={EDGEWARD_GATEWAY_CREDENTIAL}")
+	if err != nil {
+		t.Fatalf("helm template: %v", err)
+	}
+	m, err := decodeManifests(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pod := m.Deployments[fullname].Spec.Template.Spec
+	c := container(t, pod, "edge")
+	path := checkConfigMount(t, m, pod, c, fullname, "edgeward.yaml")
+	_, err = config.LoadEdge(path, podEnv(t, m, c))
+	if err == nil || !strings.Contains(err.Error(), "PINGONE_ENV_ID") {
+		t.Errorf("loading the edge file without $PINGONE_ENV_ID: error %v, want one naming it", err)
+	}
+}

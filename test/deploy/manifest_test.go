@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -67,6 +68,7 @@ func helm(t *testing.T) string {
 // with helm's message.
 func render(t *testing.T, valuesFiles []string, set ...string) ([]byte, error) {
 	t.Helper()
+	readChart(t)
 	args := []string{"template", release, chartDir, "--namespace", namespace}
 	for _, f := range valuesFiles {
 		args = append(args, "--values", filepath.Join(chartDir, f))
@@ -86,6 +88,24 @@ func render(t *testing.T, valuesFiles []string, set ...string) ([]byte, error) {
 		return nil, errors.New(stderr.String())
 	}
 	return out, nil
+}
+
+// readChart reads every file of the chart. helm reads them in another
+// process, which go test's result cache does not see; reading them here
+// makes a change to the chart rerun the tests instead of replaying a
+// cached pass.
+func readChart(t *testing.T) {
+	t.Helper()
+	err := filepath.WalkDir(chartDir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		_, err = os.ReadFile(path)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 }
 
 // serviceMonitor is the part of the Prometheus Operator's
