@@ -275,8 +275,8 @@ logging:
 		path, token string
 		want        int
 	}{
-		{"/orders/1", read, http.StatusOK},        // miss
-		{"/orders/1", read, http.StatusOK},        // hit
+		{"/orders/1", read, http.StatusOK},         // miss
+		{"/orders/1", read, http.StatusOK},         // hit
 		{"/orders/1", "", http.StatusUnauthorized}, // deny: no token
 		{"/orders/1", noScope, http.StatusForbidden},
 		{"/orders/broken", read, http.StatusInternalServerError},
