@@ -55,9 +55,11 @@ func versionCmd() *cobra.Command {
 	}
 }
 
-// newLogger builds the process logger from the file's logging section.
-func newLogger(w io.Writer, l config.Logging) *slog.Logger {
-	opts := &slog.HandlerOptions{Level: l.SlogLevel()}
+// newLogger builds the process logger from the file's logging section. Its
+// level is lv, set here from the file and by reloads.
+func newLogger(w io.Writer, l config.Logging, lv *slog.LevelVar) *slog.Logger {
+	lv.Set(l.SlogLevel())
+	opts := &slog.HandlerOptions{Level: lv}
 	if l.Format == "text" {
 		return slog.New(slog.NewTextHandler(w, opts))
 	}

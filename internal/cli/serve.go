@@ -2,6 +2,8 @@ package cli
 
 import (
 	"fmt"
+	"log/slog"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -20,8 +22,9 @@ func serveCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			log := newLogger(stderrOf(cmd), f.Logging)
-			e, err := app.NewEdge(cmd.Context(), file, f, app.Options{Logger: log})
+			lv := new(slog.LevelVar)
+			log := newLogger(stderrOf(cmd), f.Logging, lv)
+			e, err := app.NewEdge(cmd.Context(), file, f, app.Options{Logger: log, Level: lv})
 			if err != nil {
 				return err
 			}
@@ -48,8 +51,9 @@ func decisionCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			log := newLogger(stderrOf(cmd), f.Logging)
-			d, err := app.NewDecision(cmd.Context(), file, f, app.Options{Logger: log})
+			lv := new(slog.LevelVar)
+			log := newLogger(stderrOf(cmd), f.Logging, lv)
+			d, err := app.NewDecision(cmd.Context(), file, f, app.Options{Logger: log, Level: lv})
 			if err != nil {
 				return err
 			}
@@ -84,6 +88,11 @@ func validateCmd() *cobra.Command {
 				return fmt.Errorf("%s is not valid", file)
 			}
 			fmt.Fprintln(cmd.OutOrStdout(), "ok")
+			restart := config.RestartKeys
+			if kind == "decision" {
+				restart = config.DecisionRestartKeys
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "note: a reload applies every key but these, which take effect on restart: %s\n", strings.Join(restart, ", "))
 			return nil
 		},
 	}

@@ -26,7 +26,8 @@ func (s *Server) finish(x *exchange) {
 		status = http.StatusOK // net/http sends 200 for a handler that wrote nothing
 	}
 	total := end.Sub(r.Start)
-	if s.access != nil {
+	sn := x.snap
+	if sn.access != nil {
 		rec.Status = status
 		rec.BytesIn = x.bytesIn
 		if x.body != nil {
@@ -36,7 +37,7 @@ func (s *Server) finish(x *exchange) {
 		rec.TimeTaken = total
 		rec.TimeToFirstB = x.vw.ttfb
 		rec.Header = x.vw.rw.Header()
-		s.access.Log(r, rec)
+		sn.access.Log(r, rec)
 	}
 	rm := x.snap.early
 	if x.route != nil {
@@ -46,6 +47,7 @@ func (s *Server) finish(x *exchange) {
 	s.m.inFlight.Dec()
 	abort := x.abort
 	s.putExchange(x)
+	sn.release()
 	if abort {
 		panic(http.ErrAbortHandler)
 	}
