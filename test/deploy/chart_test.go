@@ -65,8 +65,9 @@ func TestChart_Renders(t *testing.T) {
 			// An address written into config is replaced: in a pod the
 			// edge must listen on every interface, on the ports the
 			// Services and probes use.
-			name:     "listen in config is replaced",
-			set:      []string{"config.listen=127.0.0.1:1", "config.admin=127.0.0.1:2", "ports.http=8443", "ports.admin=9000"},
+			name: "listen in config is replaced",
+			set: []string{"config.listen=127.0.0.1:1", "config.admin=127.0.0.1:2", "ports.http=8443", "ports.admin=9000",
+				"config.drain_delay=1h", "drainDelaySeconds=3", "preStopSleepSeconds=0", "terminationGracePeriodSeconds=29"},
 			workload: "Deployment",
 			kinds:    append([]string{"Deployment/" + fullname}, base...),
 		},
@@ -111,7 +112,8 @@ func TestChart_RefusesUnsafeValues(t *testing.T) {
 		set     []string
 		wantErr string
 	}{
-		{"grace shorter than the drain", []string{"terminationGracePeriodSeconds=30"}, "terminationGracePeriodSeconds (30) must exceed preStopSleepSeconds + shutdownGraceSeconds (30)"},
+		{"grace shorter than the drain", []string{"terminationGracePeriodSeconds=30"}, "terminationGracePeriodSeconds (30) must exceed preStopSleepSeconds + drainDelaySeconds + shutdownGraceSeconds (30)"},
+		{"grace shorter than the drain with a delay", []string{"drainDelaySeconds=10"}, "terminationGracePeriodSeconds (40) must exceed preStopSleepSeconds + drainDelaySeconds + shutdownGraceSeconds (40)"},
 		{"unknown workload kind", []string{"kind=StatefulSet"}, `kind: want Deployment or DaemonSet, got "StatefulSet"`},
 		{"autoscaled DaemonSet", []string{"kind=DaemonSet", "autoscaling.enabled=true"}, "a DaemonSet runs one edge per node and has no autoscaler"},
 		{"chart-made Secret without its value", []string{"secret.create=true"}, "secret.values.EDGEWARD_GATEWAY_CREDENTIAL is required with secret.create"},
@@ -170,7 +172,7 @@ func checkEdge(t *testing.T, m *manifests, workload string) renderedEdge {
 	if want := "0.0.0.0:" + strconv.Itoa(int(ports["admin"])); f.Admin != want {
 		t.Errorf("edge file admin = %q, want %q (the probes' port)", f.Admin, want)
 	}
-	checkGrace(t, pod.Spec, c, f.ShutdownGrace)
+	checkGrace(t, pod.Spec, c, f.DrainDelay, f.ShutdownGrace)
 	return renderedEdge{pod: pod, file: f}
 }
 
@@ -193,7 +195,7 @@ func checkDecision(t *testing.T, m *manifests, edge *config.Edge) {
 		t.Errorf("decision file admin = %q, want %q", f.Admin, want)
 	}
 	// The decision service drains for a fixed 10 s (internal/app).
-	checkGrace(t, d.Spec.Template.Spec, c, 10*time.Second)
+	checkGrace(t, d.Spec.Template.Spec, c, 0, 10*time.Second)
 
 	svc := m.Services[decision]
 	checkSelects(t, "Service "+decision, &metav1.LabelSelector{MatchLabels: svc.Spec.Selector}, d.Spec.Template.Labels)
@@ -372,23 +374,28 @@ func podEnv(t *testing.T, m *manifests, c corev1.Container) config.LookupEnv {
 	}
 }
 
-// checkGrace: Kubernetes counts the grace period from the start of the
-// preStop hook, so it must cover the hook's sleep and the drain.
-func checkGrace(t *testing.T, spec corev1.PodSpec, c corev1.Container, drain time.Duration) {
+// checkGrace: something holds the listener open while endpoints stop
+// routing to the pod (a preStop sleep, or the edge's drain_delay); and as
+// Kubernetes counts the grace period from the start of the preStop hook,
+// it must cover the hook's sleep, the delay and the drain.
+func checkGrace(t *testing.T, spec corev1.PodSpec, c corev1.Container, delay, drain time.Duration) {
 	t.Helper()
-	if c.Lifecycle == nil || c.Lifecycle.PreStop == nil || c.Lifecycle.PreStop.Sleep == nil {
-		t.Errorf("container %s: no preStop sleep; endpoints may still route to a pod that stopped listening", c.Name)
-		return
+	var sleep time.Duration
+	if l := c.Lifecycle; l != nil && l.PreStop != nil {
+		if l.PreStop.Exec != nil || l.PreStop.Sleep == nil {
+			t.Errorf("container %s: preStop %+v, want the sleep action (the image has no shell)", c.Name, l.PreStop)
+		} else {
+			sleep = time.Duration(l.PreStop.Sleep.Seconds) * time.Second
+		}
 	}
-	if c.Lifecycle.PreStop.Exec != nil {
-		t.Errorf("container %s: a preStop exec hook needs a shell the image does not have", c.Name)
+	if sleep+delay <= 0 {
+		t.Errorf("container %s: neither a preStop sleep nor a drain delay; endpoints may still route to a pod that stopped listening", c.Name)
 	}
-	sleep := time.Duration(c.Lifecycle.PreStop.Sleep.Seconds) * time.Second
 	if spec.TerminationGracePeriodSeconds == nil {
 		t.Fatalf("container %s: no terminationGracePeriodSeconds", c.Name)
 	}
-	if grace := time.Duration(*spec.TerminationGracePeriodSeconds) * time.Second; grace <= sleep+drain {
-		t.Errorf("container %s: terminationGracePeriodSeconds %v, want more than the preStop sleep %v + the drain %v", c.Name, grace, sleep, drain)
+	if grace := time.Duration(*spec.TerminationGracePeriodSeconds) * time.Second; grace <= sleep+delay+drain {
+		t.Errorf("container %s: terminationGracePeriodSeconds %v, want more than the preStop sleep %v + the delay %v + the drain %v", c.Name, grace, sleep, delay, drain)
 	}
 }
 

@@ -54,14 +54,16 @@ app.kubernetes.io/component: decision
 {{- end }}
 
 {{/*
-The edge file: the operator's config with the chart's listen, admin and shutdown_grace, and,
+The edge file: the operator's config with the chart's listen, admin, shutdown_grace and
+drain_delay, and,
 with the standalone decision service, the authorize function pointed at it.
 */}}
 {{- define "edgeward.edgeConfig" -}}
-{{- $cfg := omit (deepCopy .Values.config) "listen" "admin" "shutdown_grace" }}
+{{- $cfg := omit (deepCopy .Values.config) "listen" "admin" "shutdown_grace" "drain_delay" }}
 {{- $_ := set $cfg "listen" (printf "0.0.0.0:%d" (int .Values.ports.http)) }}
 {{- $_ := set $cfg "admin" (printf "0.0.0.0:%d" (int .Values.ports.admin)) }}
 {{- $_ := set $cfg "shutdown_grace" (printf "%ds" (int .Values.shutdownGraceSeconds)) }}
+{{- $_ := set $cfg "drain_delay" (printf "%ds" (int .Values.drainDelaySeconds)) }}
 {{- if .Values.decision.enabled }}
 {{- $fns := default (dict) $cfg.functions }}
 {{- $auth := default (dict) (get $fns "authorize") }}
