@@ -32,6 +32,7 @@ func (e *Edge) adminHandler() http.Handler {
 	inv := e.store.InvalidationHandler()
 	mux.Handle("/invalidations", inv)
 	mux.Handle("/invalidations/", inv)
+	mux.HandleFunc("POST /decision-cache/flush", e.flushDecisionCache)
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
 	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)

@@ -122,7 +122,7 @@ func (f *Edge) validate(s *Source) {
 	for _, name := range functionNames {
 		fn := f.Functions[name]
 		s.Check("functions."+name, fn.Validate())
-		if embedded(fn.ServiceURL) && f.Decision == nil {
+		if !fn.Remote() && f.Decision == nil {
 			s.Errorf("functions."+name+".service_url", "required: there is no decision section to call in-process (set service_url to a sideband service URL, or add decision:)")
 		}
 	}

@@ -211,7 +211,7 @@ func checkDecision(t *testing.T, m *manifests, edge *config.Edge) {
 	// The edge's authorize function calls this Service, with a credential
 	// the decision service accepts.
 	auth := edge.Functions[config.ImplicitFunction]
-	if want := "http://" + decision + ":" + strconv.Itoa(int(sideband)); auth.ServiceURL != want {
+	if want := "http://" + decision + ":" + strconv.Itoa(int(sideband)); auth.ServiceURL.String() != want {
 		t.Errorf("edge authorize service_url = %q, want %q", auth.ServiceURL, want)
 	}
 	if !slices.Contains(f.Decision.GatewayCredentials, auth.SecretHeaderValue) {
