@@ -35,6 +35,7 @@ func ParseEdge(name string, data []byte, lookup LookupEnv) (*Edge, error) {
 	if err := s.Err(); err != nil {
 		return nil, err
 	}
+	f.resolvePolicies(s)
 	f.defaults()
 	f.validate(s)
 	if err := s.Err(); err != nil {
