@@ -100,6 +100,7 @@ var knownMethods = map[string]bool{
 
 func (f *Edge) validate(s *Source) {
 	s.Check("", f.Config.Validate())
+	checkTLS(s, "tls", &f.TLS)
 	if f.Admin != "off" {
 		if _, _, err := net.SplitHostPort(f.Admin); err != nil {
 			s.Errorf("admin", "want host:port or off, got %q", f.Admin)
@@ -122,6 +123,9 @@ func (f *Edge) validate(s *Source) {
 	for _, name := range functionNames {
 		fn := f.Functions[name]
 		s.Check("functions."+name, fn.Validate())
+		if fn.Remote() {
+			checkCA(s, "functions."+name+".ca_file", fn.CAFile)
+		}
 		if embedded(fn.ServiceURL) && f.Decision == nil {
 			s.Errorf("functions."+name+".service_url", "required: there is no decision section to call in-process (set service_url to a sideband service URL, or add decision:)")
 		}
@@ -152,7 +156,7 @@ func (f *Edge) validate(s *Source) {
 		}
 		if b.ViewerRequest != "" {
 			if _, ok := f.Functions[b.ViewerRequest]; !ok {
-				s.Errorf(p+".viewer_request", "unknown function %q (known: %s)", b.ViewerRequest, strings.Join(functionNames, ", "))
+				s.Errorf(p+".viewer_request", "%s", unknownFunction(b.ViewerRequest, functionNames, f.Decision != nil))
 			}
 		}
 		if b.Cache != nil {
@@ -165,6 +169,21 @@ func (f *Edge) validate(s *Source) {
 	}
 	s.Check("cache", f.Cache.Validate())
 	f.Logging.validate(s, "logging")
+}
+
+// unknownFunction says what is wrong with a viewer_request naming no
+// function, and how to define it: "authorize" exists on its own only with
+// a decision section.
+func unknownFunction(name string, known []string, hasDecision bool) string {
+	list := "none"
+	if len(known) > 0 {
+		list = strings.Join(known, ", ")
+	}
+	msg := fmt.Sprintf("unknown function %q (known: %s)", name, list)
+	if name == ImplicitFunction && !hasDecision {
+		return msg + `: add a decision: section (the embedded decision service, which defines "authorize"), or define it under functions: with the service_url of a decision service`
+	}
+	return msg + ": define it under functions:"
 }
 
 // embedded reports whether a function's service_url means the in-process

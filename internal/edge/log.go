@@ -26,6 +26,7 @@ func (s *Server) finish(x *exchange) {
 		status = http.StatusOK // net/http sends 200 for a handler that wrote nothing
 	}
 	total := end.Sub(r.Start)
+	s.logFailure(x, status)
 	if s.access != nil {
 		rec.Status = status
 		rec.BytesIn = x.bytesIn

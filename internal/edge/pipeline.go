@@ -314,6 +314,7 @@ func (s *Server) cache(x *exchange, rt *route) {
 	if c := rt.b.Cache; c != nil {
 		err = c.Serve(w, &x.req, rt.b.Origin)
 	} else {
+		x.vw.xcache = xCacheMiss
 		err = rt.b.Origin.Forward(w, &x.req)
 	}
 	if err != nil {

@@ -42,6 +42,7 @@ type Server struct {
 	ids      *idSource
 	trusted  []netip.Prefix
 	tlsCfg   *tls.Config
+	fails    *failureLog
 
 	snap atomic.Pointer[snapshot]
 	pool sync.Pool
@@ -62,6 +63,7 @@ func New(cfg Config, behaviors []Behavior, opts Options) (*Server, error) {
 		log:      opts.Logger,
 		access:   opts.AccessLog,
 		ids:      newIDSource(),
+		fails:    newFailureLog(),
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)

@@ -329,14 +329,17 @@ func (c *PolicyConfig) Validate() error {
 	if c.MaxTTL < 0 {
 		errs = append(errs, errors.New("max_ttl: must be >= 0"))
 	}
-	if c.MinTTL > c.MaxTTL {
+	// The comparisons below only mean something between valid bounds: a
+	// negative max_ttl is one error, not three.
+	bounds := c.MinTTL >= 0 && c.MaxTTL >= 0
+	if bounds && c.MinTTL > c.MaxTTL {
 		errs = append(errs, fmt.Errorf("min_ttl: %s is larger than max_ttl %s", c.MinTTL, c.MaxTTL))
 	}
 	if c.DefaultTTL != nil {
 		switch d := *c.DefaultTTL; {
 		case d < 0:
 			errs = append(errs, errors.New("default_ttl: must be >= 0"))
-		case d < c.MinTTL || d > c.MaxTTL:
+		case bounds && c.MinTTL <= c.MaxTTL && (d < c.MinTTL || d > c.MaxTTL):
 			errs = append(errs, fmt.Errorf("default_ttl: %s must be between min_ttl %s and max_ttl %s", d, c.MinTTL, c.MaxTTL))
 		}
 	}
