@@ -132,7 +132,11 @@ func (f *Edge) validate(s *Source) {
 	}
 
 	if len(f.Behaviors) == 0 {
-		s.Errorf("behaviors", `at least one behavior is required (the last one with path_pattern "*")`)
+		msg := `at least one behavior is required (the last one with path_pattern "*")`
+		if s.Has("decision") && !s.Has("origins") {
+			msg += "; this looks like a standalone decision service's file: run it with `edgeward decision serve -c FILE` (validate tells the kind from the content)"
+		}
+		s.Errorf("behaviors", "%s", msg)
 	}
 	for i, b := range f.Behaviors {
 		p := fmt.Sprintf("behaviors[%d]", i)

@@ -54,4 +54,3 @@ func checkCA(s *Source, path, file string) {
 	}
 	checkPEM(s, path, file, "CERTIFICATE")
 }
-
