@@ -17,6 +17,7 @@ import (
 	"github.com/edgeward/edgeward/internal/config"
 	"github.com/edgeward/edgeward/internal/edge"
 	"github.com/edgeward/edgeward/internal/httpcache"
+	"github.com/edgeward/edgeward/internal/tracing"
 )
 
 // Options are what a command gives the app beyond the configuration file.
@@ -25,6 +26,9 @@ type Options struct {
 	Logger *slog.Logger
 	// Lookup resolves ${ENV} references on reload (os.LookupEnv if nil).
 	Lookup config.LookupEnv
+	// Tracing replaces the provider the file's tracing section would build
+	// (tests pass one with an in-memory exporter).
+	Tracing *tracing.Provider
 }
 
 // Edge is a running edge: listeners, admin, and the current snapshot.
@@ -40,6 +44,7 @@ type Edge struct {
 	server *edge.Server
 	admin  *http.Server
 	reload sync.Mutex
+	tp     *tracing.Provider
 
 	adminLn net.Listener
 	ready   atomic.Bool
@@ -56,8 +61,12 @@ func NewEdge(ctx context.Context, path string, f *config.Edge, opts Options) (*E
 	if e.store, err = httpcache.NewStore(f.Cache, httpcache.Options{Logger: log, Registerer: e.reg}); err != nil {
 		return nil, fmt.Errorf("cache: %w", err)
 	}
+	tracer, err := e.startTracing(f)
+	if err != nil {
+		return nil, err
+	}
 	if f.Logging.AccessLog.Path != accesslog.PathOff {
-		if e.access, err = accesslog.New(f.Logging.AccessLog, accesslog.Options{Registerer: e.reg}); err != nil {
+		if e.access, err = accesslog.New(f.Logging.AccessLog, accesslog.Options{Registerer: e.reg, TraceID: tracer != nil}); err != nil {
 			return nil, fmt.Errorf("access log: %w", err)
 		}
 	}
@@ -65,7 +74,7 @@ func NewEdge(ctx context.Context, path string, f *config.Edge, opts Options) (*E
 	if err != nil {
 		return nil, err
 	}
-	eo := edge.Options{Logger: log, Registerer: e.reg, OwnedHeaders: s.owned}
+	eo := edge.Options{Logger: log, Registerer: e.reg, OwnedHeaders: s.owned, Tracer: tracer}
 	if e.access != nil {
 		eo.AccessLog = e.access
 	}
@@ -144,6 +153,7 @@ func (e *Edge) Close() {
 			e.access.Close()
 		}
 		e.store.Close()
+		e.stopTracing()
 	})
 }
 

@@ -81,6 +81,7 @@ func (f *Edge) defaults() {
 	}
 	f.Cache.Defaults()
 	f.Logging.defaults()
+	f.Tracing.Defaults()
 }
 
 func (f *Edge) usesFunction(name string) bool {
@@ -173,6 +174,7 @@ func (f *Edge) validate(s *Source) {
 	}
 	s.Check("cache", f.Cache.Validate())
 	f.Logging.validate(s, "logging")
+	s.Check("tracing", f.Tracing.Validate())
 }
 
 // unknownFunction says what is wrong with a viewer_request naming no

@@ -7,6 +7,7 @@ import (
 	"github.com/edgeward/edgeward/internal/edge"
 	"github.com/edgeward/edgeward/internal/httpcache"
 	"github.com/edgeward/edgeward/internal/origin"
+	"github.com/edgeward/edgeward/internal/tracing"
 )
 
 // Edge is the file of `edgeward serve`: the edge, its origins, behaviors and
@@ -23,6 +24,9 @@ type Edge struct {
 	Decision  *decision.Config             `yaml:"decision"`
 	Cache     httpcache.StoreConfig        `yaml:"cache"`
 	Logging   Logging                      `yaml:"logging"`
+	// Tracing exports OpenTelemetry spans (off unless tracing.endpoint is
+	// set); it changes only on restart.
+	Tracing tracing.Config `yaml:"tracing"`
 }
 
 // Behavior is one entry of behaviors: CloudFront's cache behavior.

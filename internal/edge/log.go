@@ -27,6 +27,9 @@ func (s *Server) finish(x *exchange) {
 	}
 	total := end.Sub(r.Start)
 	s.logFailure(x, status)
+	if x.tspan != nil {
+		s.traceEnd(x, status)
+	}
 	if s.access != nil {
 		rec.Status = status
 		rec.BytesIn = x.bytesIn

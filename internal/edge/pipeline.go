@@ -1,6 +1,7 @@
 package edge
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -11,6 +12,8 @@ import (
 	"runtime/debug"
 	"strings"
 	"time"
+
+	"go.opentelemetry.io/otel/trace"
 )
 
 // exchange is the per-request state of the pipeline. It is reused through
@@ -34,6 +37,11 @@ type exchange struct {
 	urlRaw  string
 	bytesIn int64
 	seq     int64 // the request's number on its HTTP/1 connection
+
+	// Tracing (trace.go): the request's span and context, and the
+	// function's and cache's spans while they run; nil when off.
+	tctx                context.Context
+	tspan, fspan, cspan trace.Span
 
 	trusted   bool
 	closeConn bool // answer with Connection: close
@@ -108,6 +116,9 @@ func (s *Server) begin(x *exchange, w http.ResponseWriter, hr *http.Request) {
 	w.Header()["X-Request-Id"] = x.idv
 	if s.access != nil {
 		x.bytesIn = headBytes(hr)
+	}
+	if s.tracer != nil {
+		s.traceBegin(x, hr)
 	}
 }
 
@@ -238,7 +249,13 @@ func urlHasPath(u *url.URL, canon string) bool {
 // viewerRequestFunction runs the behavior's viewer-request function. done
 // means it answered the viewer itself.
 func (s *Server) viewerRequestFunction(x *exchange, rt *route) (done bool, err error) {
+	if x.tspan != nil {
+		s.traceFunctionStart(x, rt)
+	}
 	resp, err := s.callFunction(x, rt)
+	if x.fspan != nil {
+		s.traceFunctionEnd(x, resp, err)
+	}
 	if err != nil {
 		return false, err
 	}
@@ -311,11 +328,18 @@ func (s *Server) cache(x *exchange, rt *route) {
 		w = x.bw
 	}
 	var err error
+	o := rt.b.Origin
+	if x.tspan != nil {
+		o = s.traceCacheStart(x, o)
+	}
 	if c := rt.b.Cache; c != nil {
-		err = c.Serve(w, &x.req, rt.b.Origin)
+		err = c.Serve(w, &x.req, o)
 	} else {
 		x.vw.xcache = xCacheMiss
-		err = rt.b.Origin.Forward(w, &x.req)
+		err = o.Forward(w, &x.req)
+	}
+	if x.cspan != nil {
+		s.traceCacheEnd(x, err)
 	}
 	if err != nil {
 		s.renderError(x, s.bodyFraming(x, err))

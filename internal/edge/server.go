@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/otel/trace"
 	"golang.org/x/net/netutil"
 )
 
@@ -29,6 +30,9 @@ type Options struct {
 	// header, every header a decision can set): inbound copies are stripped
 	// on every behavior, as for Config.OwnedHeaders.
 	OwnedHeaders []string
+	// Tracer, when set, traces every request (see trace.go); nil is off
+	// and costs nothing.
+	Tracer trace.Tracer
 }
 
 // Server is the viewer side of the edge: an http.Handler running the
@@ -43,6 +47,7 @@ type Server struct {
 	trusted  []netip.Prefix
 	tlsCfg   *tls.Config
 	fails    *failureLog
+	tracer   trace.Tracer
 
 	snap atomic.Pointer[snapshot]
 	pool sync.Pool
@@ -64,6 +69,7 @@ func New(cfg Config, behaviors []Behavior, opts Options) (*Server, error) {
 		access:   opts.AccessLog,
 		ids:      newIDSource(),
 		fails:    newFailureLog(),
+		tracer:   opts.Tracer,
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)

@@ -18,6 +18,7 @@ import (
 	"strings"
 	"time"
 
+	"go.opentelemetry.io/otel/propagation"
 	"golang.org/x/net/http/httpguts"
 )
 
@@ -217,6 +218,9 @@ func (c *Client) post(ctx context.Context, target string, body []byte) ([]byte, 
 		"Accept":       {"application/json"},
 	}
 	hreq.Header[c.credHeader] = []string{c.credential} // verbatim spelling, as Ping's plugins send it
+	// The caller's trace, if any, goes along (W3C traceparent); without a
+	// span in ctx this adds nothing.
+	propagation.TraceContext{}.Inject(ctx, propagation.HeaderCarrier(hreq.Header))
 	resp, err := c.hc.Do(hreq)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrTransport, err)
