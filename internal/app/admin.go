@@ -32,6 +32,8 @@ func (e *Edge) adminHandler() http.Handler {
 	inv := e.store.InvalidationHandler()
 	mux.Handle("/invalidations", inv)
 	mux.Handle("/invalidations/", inv)
+	mux.HandleFunc("GET /status", e.serveStatus)
+	mux.HandleFunc("/status/explain", e.serveExplain)
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
 	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)

@@ -29,6 +29,8 @@ type Options struct {
 	// Tracing replaces the provider the file's tracing section would build
 	// (tests pass one with an in-memory exporter).
 	Tracing *tracing.Provider
+	// Version is the program's version, for the status page.
+	Version string
 }
 
 // Edge is a running edge: listeners, admin, and the current snapshot.
@@ -45,6 +47,7 @@ type Edge struct {
 	admin  *http.Server
 	reload sync.Mutex
 	tp     *tracing.Provider
+	status *status
 
 	adminLn net.Listener
 	ready   atomic.Bool
@@ -55,7 +58,7 @@ type Edge struct {
 // reloads). It binds no listener yet.
 func NewEdge(ctx context.Context, path string, f *config.Edge, opts Options) (*Edge, error) {
 	log := loggerOf(opts)
-	e := &Edge{path: path, opts: opts, log: log, reg: newRegistry()}
+	e := &Edge{path: path, opts: opts, log: log, reg: newRegistry(), status: newStatus(path)}
 
 	var err error
 	if e.store, err = httpcache.NewStore(f.Cache, httpcache.Options{Logger: log, Registerer: e.reg}); err != nil {
@@ -78,6 +81,7 @@ func NewEdge(ctx context.Context, path string, f *config.Edge, opts Options) (*E
 	if e.access != nil {
 		eo.AccessLog = e.access
 	}
+	eo.AccessLog = denyRecorder{s: e.status, next: eo.AccessLog} // the status page's last denies
 	if e.server, err = edge.New(f.Config, s.behaviors, eo); err != nil {
 		s.close()
 		if e.access != nil {

@@ -62,7 +62,11 @@ type logger interface {
 }
 
 func reload(ctx context.Context, r reloader, log logger, why string) {
-	if err := r.Reload(ctx); err != nil {
+	err := r.Reload(ctx)
+	if e, ok := r.(*Edge); ok {
+		e.status.recordReload(e.path, why, err) // the status page's last reload
+	}
+	if err != nil {
 		log.Error("reload failed; keeping the running configuration", "why", why, "err", err.Error())
 	}
 }

@@ -29,6 +29,7 @@ It exits non-zero if the self-check fails.`,
 				return fmt.Errorf("--log-level: want debug, info, warn or error, got %q", logLevel)
 			}
 			opts.Logger = slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: level}))
+			opts.Version = versionString()
 			return demo.Run(cmd.Context(), opts, cmd.OutOrStdout())
 		},
 	}

@@ -21,7 +21,7 @@ func serveCmd() *cobra.Command {
 				return err
 			}
 			log := newLogger(stderrOf(cmd), f.Logging)
-			e, err := app.NewEdge(cmd.Context(), file, f, app.Options{Logger: log})
+			e, err := app.NewEdge(cmd.Context(), file, f, app.Options{Logger: log, Version: versionString()})
 			if err != nil {
 				return err
 			}

@@ -25,6 +25,8 @@ type Options struct {
 	Listen string
 	// Admin is the admin listener (default 127.0.0.1:0), or "off".
 	Admin string
+	// Version is the program's version, shown on the status page.
+	Version string
 	// OriginPort and IssuerPort are the loopback ports of the Orders API
 	// and of the token issuer; 0 picks a free port.
 	OriginPort int
@@ -143,7 +145,7 @@ func Start(ctx context.Context, opts Options) (_ *Demo, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("the demo's configuration does not load: %w", err)
 	}
-	e, err := app.NewEdge(ctx, "", f, app.Options{Logger: opts.Logger, Lookup: noEnv})
+	e, err := app.NewEdge(ctx, "", f, app.Options{Logger: opts.Logger, Lookup: noEnv, Version: opts.Version})
 	if err != nil {
 		return nil, fmt.Errorf("edge: %w", err)
 	}
