@@ -35,6 +35,8 @@ type Options struct {
 	NoCheck bool
 	// AccessLog writes the edge's CloudFront-format access log to stdout.
 	AccessLog bool
+	// TraceEndpoint sends the edge's spans to this OTLP/HTTP collector.
+	TraceEndpoint string
 	// Logger is the process log of the edge (nil discards it).
 	Logger *slog.Logger
 }
@@ -60,9 +62,10 @@ func (o *Options) defaults() {
 // Demo is a running demo: the Orders API, the token issuer, and the edge
 // with its embedded decision service.
 type Demo struct {
-	orders *Orders
-	issuer *Issuer
-	config []byte
+	orders        *Orders
+	issuer        *Issuer
+	config        []byte
+	traceEndpoint string
 
 	edgeURL, adminURL, originURL string
 	servers                      []*http.Server
@@ -134,12 +137,14 @@ func Start(ctx context.Context, opts Options) (_ *Demo, err error) {
 	d.serve(issuerLn, d.issuer)
 	unused = unused[2:]
 
+	d.traceEndpoint = opts.TraceEndpoint
 	d.config = Config(Layout{
-		Listen:    edgeLn.Addr().String(),
-		Admin:     adminAddr,
-		OriginURL: d.originURL,
-		IssuerURL: issuerURL,
-		AccessLog: opts.AccessLog,
+		Listen:        edgeLn.Addr().String(),
+		Admin:         adminAddr,
+		OriginURL:     d.originURL,
+		IssuerURL:     issuerURL,
+		AccessLog:     opts.AccessLog,
+		TraceEndpoint: opts.TraceEndpoint,
 	})
 	f, err := config.ParseEdge("edgeward demo", d.config, noEnv)
 	if err != nil {
