@@ -45,7 +45,7 @@ func TestMetricsCommand_PrintsAShortUsefulSet(t *testing.T) {
 
 func TestConfig_TraceEndpointTurnsTracingOn(t *testing.T) {
 	t.Parallel()
-	y := Config(Layout{Listen: "127.0.0.1:0", Admin: "off", OriginURL: "http://127.0.0.1:1/prod", IssuerURL: "http://127.0.0.1:2", TraceEndpoint: "http://127.0.0.1:4318"})
+	y := Config(Layout{Listen: "127.0.0.1:8080", Admin: "off", OriginURL: "http://127.0.0.1:1/prod", IssuerURL: "http://127.0.0.1:2", TraceEndpoint: "http://127.0.0.1:4318"})
 	f, err := config.ParseEdge("demo", y, noEnv)
 	if err != nil {
 		t.Fatal(err)
