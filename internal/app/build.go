@@ -4,12 +4,15 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
-	"sort"
+	"slices"
+	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/edgeward/edgeward/internal/accesslog"
 	"github.com/edgeward/edgeward/internal/authorizer"
 	"github.com/edgeward/edgeward/internal/config"
 	"github.com/edgeward/edgeward/internal/decision"
@@ -27,39 +30,59 @@ type snapshot struct {
 	owned     []string
 	origins   map[string]*origin.Origin
 	decision  *decisionapi.Service // nil without a decision section
+	access    *accesslog.Log       // nil with access_log: off
 	reg       *prometheus.Registry
-	cancel    context.CancelFunc
+
+	// closers release what was built for the snapshot, registered where
+	// each part is built (as Caddy modules implement Cleanup) and run in
+	// reverse order by close.
+	closers []func()
+	once    sync.Once
 }
 
-// close releases what the snapshot holds (idle origin connections, JWKS
-// refreshers). It is called once no request can reach the snapshot.
+// onClose registers f to run when the snapshot closes.
+func (s *snapshot) onClose(f func()) { s.closers = append(s.closers, f) }
+
+// close releases everything the snapshot holds: origin pools, the
+// decision service (its log flushed, its JWKS refreshers stopped),
+// sideband clients, the access log. The edge calls it once the
+// snapshot's last request has ended (edge.Generation.Drained), or at
+// shutdown; it runs once.
 func (s *snapshot) close() {
-	for _, o := range s.origins {
-		o.Close()
-	}
-	if s.cancel != nil {
-		s.cancel()
-	}
+	s.once.Do(func() {
+		for _, f := range slices.Backward(s.closers) {
+			f()
+		}
+	})
 }
 
 // build constructs a snapshot from a validated file. Nothing is started
-// and nothing global changes: a failing build leaves the running snapshot
-// untouched.
+// and nothing global changes: a failing build releases what it built and
+// leaves the running snapshot untouched.
 func build(ctx context.Context, f *config.Edge, store *httpcache.Store, log *slog.Logger) (_ *snapshot, err error) {
 	ctx, cancel := context.WithCancel(ctx)
-	s := &snapshot{origins: map[string]*origin.Origin{}, reg: prometheus.NewRegistry(), cancel: cancel}
+	s := &snapshot{origins: map[string]*origin.Origin{}, reg: prometheus.NewRegistry()}
+	s.onClose(cancel)
 	defer func() {
 		if err != nil {
 			s.close()
 		}
 	}()
 
-	for _, id := range sortedKeys(f.Origins) {
+	if f.Logging.AccessLog.Path != accesslog.PathOff {
+		if s.access, err = accesslog.New(f.Logging.AccessLog, accesslog.Options{Registerer: s.reg, TraceID: f.Tracing.Enabled()}); err != nil {
+			return nil, fmt.Errorf("access log: %w", err)
+		}
+		s.onClose(func() { s.access.Close() })
+	}
+
+	for _, id := range slices.Sorted(maps.Keys(f.Origins)) {
 		o, err := origin.New(id, f.Origins[id], origin.Options{Logger: log, Registerer: s.reg})
 		if err != nil {
 			return nil, fmt.Errorf("origin %q: %w", id, err)
 		}
 		s.origins[id] = o
+		s.onClose(o.Close)
 	}
 
 	var local authorizer.Decider
@@ -69,20 +92,25 @@ func build(ctx context.Context, f *config.Edge, store *httpcache.Store, log *slo
 			return nil, fmt.Errorf("decision: %w", err)
 		}
 		if s.decision, err = newService(engine, f.Decision.DecisionLog, log, s.reg); err != nil {
+			engine.Close()
 			return nil, err
 		}
+		s.onClose(s.decision.Close)
 		local = decisionapi.NewLocal(s.decision)
 		s.owned = append(s.owned, f.Decision.HeaderNames()...)
 	}
 
 	functions := map[string]*authorizer.Authorizer{}
-	for _, name := range sortedKeys(f.Functions) {
+	for _, name := range slices.Sorted(maps.Keys(f.Functions)) {
 		fc := f.Functions[name]
 		d := local
 		if fc.Remote() {
-			if d, err = authorizer.NewDecider(fc); err != nil {
+			client, err := authorizer.NewDecider(fc)
+			if err != nil {
 				return nil, fmt.Errorf("function %q: %w", name, err)
 			}
+			s.onClose(client.Close)
+			d = client
 		}
 		fn, err := authorizer.New(name, fc, d, authorizer.Options{Logger: log, Registerer: s.reg})
 		if err != nil {
@@ -125,15 +153,6 @@ func (s *snapshot) explain() http.Handler {
 		return nil
 	}
 	return s.decision.ExplainHandler()
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 var (

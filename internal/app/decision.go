@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -30,12 +31,19 @@ type Decision struct {
 	cancel  context.CancelFunc
 	reload  sync.Mutex
 	adminLn net.Listener
+	ready   atomic.Bool
+	running *config.Decision // the file in effect, for reload diffs (under reload)
 }
+
+// engineGrace is how long a replaced engine stays open for the decisions
+// already inside it (a decision takes milliseconds; the sideband client's
+// timeout is seconds) before its JWKS refreshers stop.
+const engineGrace = 30 * time.Second
 
 // NewDecision builds the decision service from a validated file.
 func NewDecision(ctx context.Context, path string, f *config.Decision, opts Options) (*Decision, error) {
 	log := loggerOf(opts)
-	d := &Decision{path: path, opts: opts, log: log, cfg: f, reg: newRegistry()}
+	d := &Decision{path: path, opts: opts, log: log, cfg: f, running: f, reg: newRegistry()}
 	ectx, cancel := context.WithCancel(ctx)
 	engine, err := decision.New(ectx, f.Decision, decision.Options{Logger: log, Registerer: d.reg})
 	if err != nil {
@@ -87,7 +95,14 @@ func (d *Decision) Serve(ctx context.Context, ln net.Listener) error {
 		}
 		mux := http.NewServeMux()
 		mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("ok\n")) })
-		mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("ready\n")) })
+		mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
+			if !d.ready.Load() {
+				w.WriteHeader(http.StatusServiceUnavailable)
+				w.Write([]byte("not ready\n"))
+				return
+			}
+			w.Write([]byte("ready\n"))
+		})
 		mux.Handle("GET /metrics", promhttp.HandlerFor(d.reg, promhttp.HandlerOpts{}))
 		mux.Handle("POST /v1/decisions/explain", d.svc.ExplainHandler())
 		admin = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
@@ -98,11 +113,13 @@ func (d *Decision) Serve(ctx context.Context, ln net.Listener) error {
 		}()
 	}
 	d.log.Info("decision service listening", "addr", ln.Addr().String(), "admin", d.cfg.Admin)
+	d.ready.Store(true)
 	var runErr error
 	select {
 	case runErr = <-errc:
 	case <-ctx.Done():
 	}
+	d.ready.Store(false) // from the first instant of the drain
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
 	_ = srv.Shutdown(sctx)
@@ -130,9 +147,26 @@ func (d *Decision) Reload(ctx context.Context) error {
 		cancel()
 		return err
 	}
-	d.svc.SetEngine(engine)
-	d.cancel()
+	old := d.svc.SetEngine(engine)
+	oldCancel := d.cancel
 	d.cancel = cancel
-	d.log.Info("decision model reloaded", "file", d.path)
+	// Decisions already inside the old engine finish with it; then its
+	// verifiers and refreshers are released.
+	time.AfterFunc(engineGrace, func() {
+		if old != nil {
+			old.Close()
+		}
+		oldCancel()
+	})
+	if d.opts.Level != nil {
+		d.opts.Level.Set(f.Logging.SlogLevel())
+	}
+	changed := config.Changes(d.running, f)
+	d.running = f
+	restart := config.RestartRequiredDecision(changed)
+	d.log.Info("decision model reloaded", "file", d.path, "changed", changed, "restart_required", restart)
+	if len(restart) > 0 {
+		d.log.Warn("some changed keys take effect only on restart; the running values stay", "keys", restart)
+	}
 	return nil
 }

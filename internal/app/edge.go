@@ -13,7 +13,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/edgeward/edgeward/internal/accesslog"
 	"github.com/edgeward/edgeward/internal/config"
 	"github.com/edgeward/edgeward/internal/edge"
 	"github.com/edgeward/edgeward/internal/httpcache"
@@ -31,6 +30,9 @@ type Options struct {
 	Tracing *tracing.Provider
 	// Version is the program's version, for the status page.
 	Version string
+	// Level, when set, is the process log's level: a reload of
+	// logging.level sets it.
+	Level *slog.LevelVar
 }
 
 // Edge is a running edge: listeners, admin, and the current snapshot.
@@ -42,16 +44,26 @@ type Edge struct {
 	snap   atomic.Pointer[snapshot]
 	reg    *prometheus.Registry
 	store  *httpcache.Store
-	access *accesslog.Log
 	server *edge.Server
 	admin  *http.Server
 	reload sync.Mutex
 	tp     *tracing.Provider
 	status *status
+	last   atomic.Pointer[ReloadResult]
 
 	adminLn net.Listener
 	ready   atomic.Bool
 	closed  sync.Once
+}
+
+// ReloadResult is what the last reload did, for logs and the admin API.
+type ReloadResult struct {
+	At time.Time
+	// Err is why the file was refused (the running configuration stayed).
+	Err error
+	// Changed lists the key paths that differ from the running file;
+	// RestartRequired those of them that only a restart applies.
+	Changed, RestartRequired []string
 }
 
 // NewEdge builds an edge from a validated file read from path (kept for
@@ -66,32 +78,44 @@ func NewEdge(ctx context.Context, path string, f *config.Edge, opts Options) (*E
 	}
 	tracer, err := e.startTracing(f)
 	if err != nil {
+		e.store.Close()
 		return nil, err
-	}
-	if f.Logging.AccessLog.Path != accesslog.PathOff {
-		if e.access, err = accesslog.New(f.Logging.AccessLog, accesslog.Options{Registerer: e.reg, TraceID: tracer != nil}); err != nil {
-			return nil, fmt.Errorf("access log: %w", err)
-		}
 	}
 	s, err := build(ctx, f, e.store, log)
 	if err != nil {
+		e.store.Close()
 		return nil, err
 	}
 	eo := edge.Options{Logger: log, Registerer: e.reg, OwnedHeaders: s.owned, Tracer: tracer}
-	if e.access != nil {
-		eo.AccessLog = e.access
+	if s.access != nil {
+		eo.AccessLog = s.access
 	}
-	eo.AccessLog = denyRecorder{s: e.status, next: eo.AccessLog} // the status page's last denies
+	eo.AccessLog = e.status.denies(eo.AccessLog)
 	if e.server, err = edge.New(f.Config, s.behaviors, eo); err != nil {
 		s.close()
-		if e.access != nil {
-			e.access.Close()
-		}
+		e.store.Close()
+		return nil, err
+	}
+	// The same generation again, now owning its closers: the one New made
+	// drains at once, with nothing to release.
+	if err := e.server.Reload(e.generation(f, s)); err != nil {
+		s.close()
+		e.store.Close()
 		return nil, err
 	}
 	e.cfg.Store(f)
 	e.snap.Store(s)
 	return e, nil
+}
+
+// generation is the edge's share of a snapshot.
+func (e *Edge) generation(f *config.Edge, s *snapshot) edge.Generation {
+	g := edge.Generation{Config: f.Config, Behaviors: s.behaviors, OwnedHeaders: s.owned, Drained: s.close}
+	if s.access != nil {
+		g.AccessLog = s.access
+	}
+	g.AccessLog = e.status.denies(g.AccessLog)
+	return g
 }
 
 // Run serves until ctx is done, then shuts down gracefully: the edge
@@ -126,16 +150,30 @@ func (e *Edge) Serve(ctx context.Context, ln net.Listener) error {
 			}
 		}()
 	}
+	// The listener outlives ctx by drain_delay: readiness turns 503 first,
+	// so that load balancers stop sending before connections are refused.
+	sctx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	defer stop()
 	e.ready.Store(true)
-	go func() { errc <- e.server.Serve(ctx, ln) }()
+	go func() { errc <- e.server.Serve(sctx, ln) }()
 
 	var runErr error
 	select {
 	case runErr = <-errc:
+		e.ready.Store(false)
 	case <-ctx.Done():
-		runErr = <-errc // the edge drains and returns
+		e.ready.Store(false)
+		delay := e.cfg.Load().DrainDelay
+		e.log.Info("draining: readiness is 503", "drain_delay", delay.String())
+		t := time.NewTimer(delay)
+		select {
+		case <-t.C:
+			stop()
+			runErr = <-errc // the edge drains and returns
+		case runErr = <-errc:
+			t.Stop()
+		}
 	}
-	e.ready.Store(false)
 	if e.admin != nil {
 		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 		_ = e.admin.Shutdown(sctx)
@@ -152,9 +190,6 @@ func (e *Edge) Close() {
 	e.closed.Do(func() {
 		if s := e.snap.Load(); s != nil {
 			s.close()
-		}
-		if e.access != nil {
-			e.access.Close()
 		}
 		e.store.Close()
 		e.stopTracing()
@@ -179,34 +214,48 @@ func (e *Edge) ListenAdmin(addr string) error {
 	return nil
 }
 
-// Reload reads the file again and swaps in a new snapshot. A file that
-// does not load or build leaves the running configuration untouched; the
-// error says why.
+// Reload reads the file again and swaps in a new snapshot. Every key
+// takes effect except config.RestartKeys, which the log line and the
+// result name. A file that does not load or build leaves the running
+// configuration untouched; the error says why. The replaced snapshot is
+// closed when its last request ends, or after the shutdown grace.
 func (e *Edge) Reload(ctx context.Context) error {
 	e.reload.Lock()
 	defer e.reload.Unlock()
+	res := &ReloadResult{At: time.Now()}
+	defer e.last.Store(res)
 	f, err := config.LoadEdge(e.path, e.opts.Lookup)
 	if err != nil {
+		res.Err = err
 		return err
 	}
 	old := e.cfg.Load()
-	if f.Listen != old.Listen || f.Admin != old.Admin {
-		e.log.Warn("listen and admin addresses change only on restart", "listen", old.Listen, "admin", old.Admin)
-	}
+	res.Changed = config.Changes(old, f)
+	res.RestartRequired = config.RestartRequired(res.Changed)
 	s, err := build(ctx, f, e.store, e.log)
 	if err != nil {
+		res.Err = err
 		return err
 	}
-	if err := e.server.Update(s.behaviors, s.owned); err != nil {
+	if err := e.server.Reload(e.generation(f, s)); err != nil {
 		s.close()
+		res.Err = err
 		return err
+	}
+	if err := e.store.Resize(f.Cache); err != nil { // validated with the file
+		e.log.Error("cache section not applied", "err", err.Error())
+	}
+	if e.opts.Level != nil {
+		e.opts.Level.Set(f.Logging.SlogLevel())
 	}
 	e.cfg.Store(f)
-	prev := e.snap.Swap(s)
-	// Requests already inside the old snapshot finish with it; its idle
-	// connections and refreshers are released after the longest request
-	// time the edge allows.
-	time.AfterFunc(time.Minute, prev.close)
-	e.log.Info("configuration reloaded", "file", e.path)
+	e.snap.Store(s)
+	e.log.Info("configuration reloaded", "file", e.path, "changed", res.Changed, "restart_required", res.RestartRequired)
+	if len(res.RestartRequired) > 0 {
+		e.log.Warn("some changed keys take effect only on restart; the running values stay", "keys", res.RestartRequired)
+	}
 	return nil
 }
+
+// LastReload returns the result of the last reload, or nil before one.
+func (e *Edge) LastReload() *ReloadResult { return e.last.Load() }

@@ -66,12 +66,11 @@ const maxDenies = 20
 type status struct {
 	start time.Time
 
-	mu      sync.Mutex
-	denies  []deny // newest last, at most maxDenies
-	samples []decisionSample
-	version string
-	loaded  time.Time
-	reload  reloadResult
+	mu       sync.Mutex
+	lastDeny []deny // newest last, at most maxDenies
+	samples  []decisionSample
+	version  string
+	loaded   time.Time
 }
 
 // deny is one request a viewer-request function answered with 401 or 403.
@@ -84,11 +83,12 @@ type deny struct {
 	RequestID string
 }
 
-// reloadResult is the last reload's outcome.
-type reloadResult struct {
-	At  time.Time
-	Err string
-	Why string
+// reloadView is the last reload's outcome, as the page shows it.
+type reloadView struct {
+	At              time.Time
+	Err             string
+	Changed         string
+	RestartRequired string
 }
 
 type decisionSample struct {
@@ -115,17 +115,21 @@ func fileVersion(path string) string {
 	return hex.EncodeToString(sum[:6])
 }
 
-// recordReload notes a reload's outcome (Watch calls it).
-func (s *status) recordReload(path, why string, err error) {
+// configVersion returns the running file's version and when it was
+// loaded, following the edge's last successful reload.
+func (s *status) configVersion(path string, last *ReloadResult) (string, time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.reload = reloadResult{At: time.Now(), Why: why}
-	if err != nil {
-		s.reload.Err = err.Error()
-		return
+	if last != nil && last.Err == nil && last.At.After(s.loaded) {
+		s.version, s.loaded = fileVersion(path), last.At
 	}
-	s.version = fileVersion(path)
-	s.loaded = s.reload.At
+	return s.version, s.loaded
+}
+
+// denies returns the access-log stage that feeds the page's last denies
+// and hands every record on to next, if any.
+func (s *status) denies(next edge.Logger) edge.Logger {
+	return denyRecorder{s: s, next: next}
 }
 
 // denyRecorder is the access-log stage seen by the status page: it keeps
@@ -154,11 +158,11 @@ func (s *status) addDeny(r *edge.Request, rec *edge.Record) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if len(s.denies) == maxDenies {
-		copy(s.denies, s.denies[1:])
-		s.denies = s.denies[:maxDenies-1]
+	if len(s.lastDeny) == maxDenies {
+		copy(s.lastDeny, s.lastDeny[1:])
+		s.lastDeny = s.lastDeny[:maxDenies-1]
 	}
-	s.denies = append(s.denies, dn)
+	s.lastDeny = append(s.lastDeny, dn)
 }
 
 // denyReason is the error of the deny's WWW-Authenticate challenge
@@ -186,7 +190,7 @@ type statusView struct {
 	Uptime     string
 	Config     string
 	Loaded     time.Time
-	Reload     reloadResult
+	Reload     reloadView
 	Behaviors  []behaviorView
 	Cache      cacheView
 	Decisions  decisionView
@@ -291,13 +295,20 @@ func (e *Edge) statusView(ctx context.Context) statusView {
 		d.AllowRate, d.DenyRate, d.ErrorRate = (d.Allow-prev.allow)/secs, (d.Deny-prev.deny)/secs, (d.Errors-prev.errs)/secs
 		d.Window = now.Sub(prev.at).Truncate(time.Second).String()
 	}
-	for i := len(st.denies) - 1; i >= 0; i-- {
-		dn := st.denies[i]
+	for i := len(st.lastDeny) - 1; i >= 0; i-- {
+		dn := st.lastDeny[i]
 		q := url.Values{"method": {dn.Method}, "url": {dn.URL}}
 		v.Denies = append(v.Denies, denyView{deny: dn, Explain: "/status/explain?" + q.Encode()})
 	}
-	v.Config, v.Loaded, v.Reload = st.version, st.loaded, st.reload
 	st.mu.Unlock()
+	last := e.LastReload()
+	v.Config, v.Loaded = st.configVersion(e.path, last)
+	if last != nil {
+		v.Reload = reloadView{At: last.At, Changed: strings.Join(last.Changed, ", "), RestartRequired: strings.Join(last.RestartRequired, ", ")}
+		if last.Err != nil {
+			v.Reload.Err = last.Err.Error()
+		}
+	}
 
 	v.Invalid = e.store.Invalidations()
 	if len(v.Invalid) > 10 {

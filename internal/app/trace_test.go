@@ -76,6 +76,7 @@ functions:
     service_url: http://%s
     secret_header_value: ${CRED}
 logging: {access_log: {path: %q}}
+tracing: {endpoint: "http://127.0.0.1:1"} # the provider below replaces the exporter
 `, org.Addr(), dln.Addr(), accessLog)), lookup)
 	if err != nil {
 		t.Fatal(err)

@@ -43,12 +43,14 @@ func Execute(ctx context.Context, args []string, out, errOut io.Writer) int {
 	return 0
 }
 
-// newLogger builds the process logger from the file's logging section.
-// Durations are written as Go duration strings ("1.5ms", "2s") in both
-// formats: slog's JSON handler would write nanoseconds as an integer,
-// which nobody reads right at a glance.
-func newLogger(w io.Writer, l config.Logging) *slog.Logger {
-	opts := &slog.HandlerOptions{Level: l.SlogLevel(), ReplaceAttr: readableDurations}
+// newLogger builds the process logger from the file's logging section. Its
+// level is lv, set here from the file and by reloads. Durations are
+// written as Go duration strings ("1.5ms", "2s") in both formats: slog's
+// JSON handler would write nanoseconds as an integer, which nobody reads
+// right at a glance.
+func newLogger(w io.Writer, l config.Logging, lv *slog.LevelVar) *slog.Logger {
+	lv.Set(l.SlogLevel())
+	opts := &slog.HandlerOptions{Level: lv, ReplaceAttr: readableDurations}
 	if l.Format == "text" {
 		return slog.New(slog.NewTextHandler(w, opts))
 	}

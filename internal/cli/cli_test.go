@@ -109,7 +109,7 @@ func TestValidate_FailsWhereServeWould(t *testing.T) {
 func TestLogger_JSONDurationsAreReadable(t *testing.T) {
 	t.Parallel()
 	var b bytes.Buffer
-	log := newLogger(&b, config.Logging{Level: "info", Format: "json"})
+	log := newLogger(&b, config.Logging{Level: "info", Format: "json"}, new(slog.LevelVar))
 	log.Info("x", "latency", 1500*time.Microsecond, slog.Group("g", "d", 2*time.Second))
 	for _, want := range []string{`"latency":"1.5ms"`, `"d":"2s"`} {
 		if !strings.Contains(b.String(), want) {

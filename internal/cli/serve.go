@@ -2,6 +2,8 @@ package cli
 
 import (
 	"fmt"
+	"log/slog"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -20,8 +22,9 @@ func serveCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			log := newLogger(stderrOf(cmd), f.Logging)
-			e, err := app.NewEdge(cmd.Context(), file, f, app.Options{Logger: log, Version: versionString()})
+			lv := new(slog.LevelVar)
+			log := newLogger(stderrOf(cmd), f.Logging, lv)
+			e, err := app.NewEdge(cmd.Context(), file, f, app.Options{Logger: log, Level: lv, Version: versionString()})
 			if err != nil {
 				return err
 			}
@@ -48,8 +51,9 @@ func decisionCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			log := newLogger(stderrOf(cmd), f.Logging)
-			d, err := app.NewDecision(cmd.Context(), file, f, app.Options{Logger: log})
+			lv := new(slog.LevelVar)
+			log := newLogger(stderrOf(cmd), f.Logging, lv)
+			d, err := app.NewDecision(cmd.Context(), file, f, app.Options{Logger: log, Level: lv})
 			if err != nil {
 				return err
 			}
@@ -102,6 +106,11 @@ service's (edgeward decision serve). --kind overrides it.`,
 				return fmt.Errorf("%s is not a valid %s file", file, kindName(k))
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "ok (%s file)\n", kindName(k))
+			restart := config.RestartKeys
+			if k == config.KindDecision {
+				restart = config.DecisionRestartKeys
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "note: a reload applies every key but these, which take effect on restart: %s\n", strings.Join(restart, ", "))
 			return nil
 		},
 	}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/netip"
 	"strings"
 )
 
@@ -17,14 +18,23 @@ type route struct {
 	m       *routeMetrics
 }
 
-// snapshot is one immutable set of behaviors and owned headers. Update
-// swaps it whole; a request keeps the snapshot it started with.
+// snapshot is one immutable generation of what the pipeline serves:
+// behaviors, owned headers, the request rules of the viewer Config and the
+// access log. Reload swaps it whole; a request keeps the snapshot it
+// started with, and the snapshot counts its requests (see generation.go).
 type snapshot struct {
 	routes []route
 	owned  *ownedSet
 	// early carries the metrics of requests refused before a behavior
 	// matched (bad framing, bad path, limits).
 	early *routeMetrics
+
+	cfg      *Config // the generation's viewer config (defaulted, validated)
+	pathOpts PathOptions
+	trusted  []netip.Prefix
+	access   Logger // nil: no access log
+
+	life lifetime
 }
 
 // match returns the first route whose pattern matches the canonical path.

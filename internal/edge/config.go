@@ -40,6 +40,11 @@ type Config struct {
 	// ShutdownGrace bounds how long in-flight requests may take to finish
 	// once shutdown begins (default 30s).
 	ShutdownGrace time.Duration `yaml:"shutdown_grace"`
+	// DrainDelay keeps the listener accepting and serving for this long
+	// after a shutdown begins, while /readyz already answers 503, so that
+	// load balancers and Kubernetes endpoints stop sending first (default
+	// 0: stop accepting at once). The shutdown grace starts after it.
+	DrainDelay time.Duration `yaml:"drain_delay"`
 	// HTTP1FastLane serves plain bodiless GET and HEAD requests over
 	// HTTP/1.1 with the edge's own lean reader and writer, under the
 	// framing guard, and hands any other request (and its connection) to
@@ -204,6 +209,9 @@ func (c *Config) Validate() error {
 	}
 	if c.ShutdownGrace < 0 {
 		add("shutdown_grace", "must be >= 0, got %s", c.ShutdownGrace)
+	}
+	if c.DrainDelay < 0 {
+		add("drain_delay", "must be >= 0, got %s", c.DrainDelay)
 	}
 	if c.ResponseBufferMax <= 0 {
 		add("response_buffer_max", "must be > 0, got %s", c.ResponseBufferMax)

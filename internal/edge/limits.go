@@ -8,7 +8,7 @@ import (
 // limitBody answers a declared body over the limit with 413, and bounds an
 // undeclared (chunked) one while it is read.
 func (s *Server) limitBody(x *exchange, w http.ResponseWriter, hr *http.Request) error {
-	limit := int64(s.cfg.Limits.MaxBodyBytes)
+	limit := int64(x.snap.cfg.Limits.MaxBodyBytes)
 	if hr.ContentLength > limit {
 		x.closeConn = true
 		return &Error{Status: http.StatusRequestEntityTooLarge, Msg: "request body too large"}

@@ -30,7 +30,8 @@ func (s *Server) finish(x *exchange) {
 	if x.tspan != nil {
 		s.traceEnd(x, status)
 	}
-	if s.access != nil {
+	sn := x.snap
+	if sn.access != nil {
 		rec.Status = status
 		rec.BytesIn = x.bytesIn
 		if x.body != nil {
@@ -40,7 +41,7 @@ func (s *Server) finish(x *exchange) {
 		rec.TimeTaken = total
 		rec.TimeToFirstB = x.vw.ttfb
 		rec.Header = x.vw.rw.Header()
-		s.access.Log(r, rec)
+		sn.access.Log(r, rec)
 	}
 	rm := x.snap.early
 	if x.route != nil {
@@ -50,6 +51,7 @@ func (s *Server) finish(x *exchange) {
 	s.m.inFlight.Dec()
 	abort := x.abort
 	s.putExchange(x)
+	sn.release()
 	if abort {
 		panic(http.ErrAbortHandler)
 	}

@@ -72,7 +72,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 // TLS, and the request id, which every response from here on carries.
 func (s *Server) begin(x *exchange, w http.ResponseWriter, hr *http.Request) {
 	now := time.Now()
-	snap := s.snap.Load()
+	snap := s.acquire()
 	s.m.inFlight.Inc()
 	x.snap = snap
 	x.out = *hr
@@ -87,7 +87,7 @@ func (s *Server) begin(x *exchange, w http.ResponseWriter, hr *http.Request) {
 	peer, _ := netip.ParseAddrPort(hr.RemoteAddr)
 	peer = netip.AddrPortFrom(peer.Addr().Unmap(), peer.Port())
 	r.Peer, r.Client = peer, peer
-	x.trusted = len(s.trusted) > 0 && s.isTrusted(peer.Addr())
+	x.trusted = len(snap.trusted) > 0 && snap.isTrusted(peer.Addr())
 	if hr.ProtoMajor == 1 {
 		if fc, ok := hr.Context().Value(connKey{}).(*framingConn); ok {
 			x.guard = fc
@@ -114,7 +114,7 @@ func (s *Server) begin(x *exchange, w http.ResponseWriter, hr *http.Request) {
 	x.idv = []string{id}
 	x.vw = viewerWriter{rw: w, id: x.idv, start: now, guard: x.guard}
 	w.Header()["X-Request-Id"] = x.idv
-	if s.access != nil {
+	if snap.access != nil {
 		x.bytesIn = headBytes(hr)
 	}
 	if s.tracer != nil {
@@ -164,7 +164,7 @@ func (s *Server) viewerRequest(x *exchange, w http.ResponseWriter, hr *http.Requ
 		return &Error{Status: http.StatusMethodNotAllowed, Msg: "CONNECT is not served",
 			Header: http.Header{"Allow": {x.snap.routes[len(x.snap.routes)-1].allow}}}
 	}
-	if int64(len(hr.RequestURI)) > int64(s.cfg.Limits.MaxURIBytes) {
+	if int64(len(hr.RequestURI)) > int64(x.snap.cfg.Limits.MaxURIBytes) {
 		return &Error{Status: http.StatusRequestURITooLong, Msg: "request target too long"}
 	}
 	raw, absolute, err := targetPath(hr.RequestURI)
@@ -197,7 +197,7 @@ func (s *Server) hygiene(x *exchange) {
 		r := &x.req
 		if f.forFor != "" {
 			r.ForwardedFor = f.forFor
-			r.Client = clientFromChain(f.forFor, r.Peer, s.isTrusted)
+			r.Client = clientFromChain(f.forFor, r.Peer, x.snap.isTrusted)
 		}
 		if f.proto != "" {
 			r.Scheme = f.proto
@@ -213,7 +213,7 @@ func (s *Server) hygiene(x *exchange) {
 // forwarded request so that every later stage and the origin see exactly
 // the value that is matched and authorized.
 func (s *Server) canonicalPath(x *exchange, raw string, absolute bool) error {
-	canon, err := Canonicalize(raw, s.pathOpts)
+	canon, err := Canonicalize(raw, x.snap.pathOpts)
 	if err != nil {
 		return err
 	}
@@ -309,7 +309,7 @@ func (s *Server) checkPath(x *exchange) error {
 		return nil
 	}
 	ep := hr.URL.EscapedPath()
-	canon, err := Canonicalize(ep, s.pathOpts)
+	canon, err := Canonicalize(ep, x.snap.pathOpts)
 	if err != nil || canon != ep {
 		return &Error{Status: http.StatusInternalServerError, Msg: "internal error",
 			Err: fmt.Errorf("function %q left a non-canonical path %q", x.route.b.FunctionName, ep)}
@@ -324,7 +324,7 @@ func (s *Server) checkPath(x *exchange) error {
 func (s *Server) cache(x *exchange, rt *route) {
 	var w http.ResponseWriter = &x.vw
 	if rt.b.ResponseFunction != nil {
-		x.bw = newBufferWriter(int(s.cfg.ResponseBufferMax))
+		x.bw = newBufferWriter(int(x.snap.cfg.ResponseBufferMax))
 		w = x.bw
 	}
 	var err error

@@ -38,18 +38,16 @@ type Options struct {
 // Server is the viewer side of the edge: an http.Handler running the
 // pipeline, and the listener that feeds it.
 type Server struct {
-	cfg      Config
-	pathOpts PathOptions
-	log      *slog.Logger
-	access   Logger
-	m        *metrics
-	ids      *idSource
-	trusted  []netip.Prefix
-	tlsCfg   *tls.Config
-	fails    *failureLog
-	tracer   trace.Tracer
+	cfg    Config // as given to New: the listener's settings
+	log    *slog.Logger
+	m      *metrics
+	ids    *idSource
+	tlsCfg *tls.Config
+	fails  *failureLog
+	tracer trace.Tracer // nil: tracing off
 
 	snap atomic.Pointer[snapshot]
+	swap sync.Mutex // serialises Reload
 	pool sync.Pool
 	addr atomic.Pointer[net.Addr]
 }
@@ -63,20 +61,14 @@ func New(cfg Config, behaviors []Behavior, opts Options) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{
-		cfg:      cfg,
-		pathOpts: cfg.PathOptions(),
-		log:      opts.Logger,
-		access:   opts.AccessLog,
-		ids:      newIDSource(),
-		fails:    newFailureLog(),
-		tracer:   opts.Tracer,
+		cfg:    cfg,
+		log:    opts.Logger,
+		ids:    newIDSource(),
+		fails:  newFailureLog(),
+		tracer: opts.Tracer,
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
-	}
-	for _, p := range cfg.TrustedProxies {
-		pfx, _ := parsePrefix(p) // checked by Validate
-		s.trusted = append(s.trusted, pfx)
 	}
 	if cfg.TLS.Enabled() {
 		cert, err := tls.LoadX509KeyPair(cfg.TLS.CertFile, cfg.TLS.KeyFile)
@@ -94,38 +86,11 @@ func New(cfg Config, behaviors []Behavior, opts Options) (*Server, error) {
 		return nil, fmt.Errorf("metrics: %w", err)
 	}
 	s.m = m
-	if err := s.Update(behaviors, opts.OwnedHeaders); err != nil {
+	err = s.Reload(Generation{Config: cfg, Behaviors: behaviors, OwnedHeaders: opts.OwnedHeaders, AccessLog: opts.AccessLog})
+	if err != nil {
 		return nil, err
 	}
 	return s, nil
-}
-
-// Update swaps the behavior set and the functions' owned headers at once,
-// for a configuration reload. Requests already in the pipeline finish with
-// the set they started with. On error the current set stays.
-func (s *Server) Update(behaviors []Behavior, owned []string) error {
-	routes, err := compileBehaviors(behaviors)
-	var errs []error
-	if err != nil {
-		errs = append(errs, err)
-	}
-	for _, h := range owned {
-		if !validHeaderName(h) {
-			errs = append(errs, fmt.Errorf("owned header %q: not a header name", h))
-		}
-	}
-	if err := errors.Join(errs...); err != nil {
-		return err
-	}
-	for i := range routes {
-		routes[i].m = s.m.forRoute(routes[i].b.PathPattern, routes[i].b.OriginID)
-	}
-	s.snap.Store(&snapshot{
-		routes: routes,
-		owned:  newOwnedSet(isTrue(s.cfg.StripOverrideHeaders, true), s.cfg.OwnedHeaders, owned),
-		early:  s.m.forRoute("-", "-"),
-	})
-	return nil
 }
 
 // OwnedHeaders lists the header names the edge currently strips from every
@@ -182,10 +147,10 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		running--
 	case <-ctx.Done():
 	}
-	s.log.Info("edge shutting down", "addr", addr.String(), "grace", s.cfg.ShutdownGrace)
+	s.log.Info("edge shutting down", "addr", addr.String(), "grace", s.grace())
 	h.shutting.Store(true)
 	ln.Close()
-	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownGrace)
+	sctx, cancel := context.WithTimeout(context.Background(), s.grace())
 	defer cancel()
 	herr := make(chan error, 1)
 	go func() { herr <- h.shutdown(sctx) }()
@@ -195,7 +160,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	if err != nil {
 		_ = srv.Close()
-		err = fmt.Errorf("shutdown: requests still in flight after %s were cut: %w", s.cfg.ShutdownGrace, err)
+		err = fmt.Errorf("shutdown: requests still in flight after %s were cut: %w", s.grace(), err)
 	}
 	for range running {
 		if serr := <-errc; serr != nil && !errors.Is(serr, http.ErrServerClosed) && early == nil {
@@ -218,13 +183,13 @@ func (s *Server) serveStd(ctx context.Context, srv *http.Server, ln net.Listener
 		return err
 	case <-ctx.Done():
 	}
-	s.log.Info("edge shutting down", "addr", addr.String(), "grace", s.cfg.ShutdownGrace)
-	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownGrace)
+	s.log.Info("edge shutting down", "addr", addr.String(), "grace", s.grace())
+	sctx, cancel := context.WithTimeout(context.Background(), s.grace())
 	defer cancel()
 	err := srv.Shutdown(sctx)
 	if err != nil {
 		_ = srv.Close()
-		err = fmt.Errorf("shutdown: requests still in flight after %s were cut: %w", s.cfg.ShutdownGrace, err)
+		err = fmt.Errorf("shutdown: requests still in flight after %s were cut: %w", s.grace(), err)
 	}
 	if serr := <-errc; serr != nil && !errors.Is(serr, http.ErrServerClosed) && err == nil {
 		err = serr
@@ -271,8 +236,8 @@ func (s *Server) httpServer() *http.Server {
 }
 
 // isTrusted reports whether a is one of the trusted proxies.
-func (s *Server) isTrusted(a netip.Addr) bool {
-	for _, p := range s.trusted {
+func (sn *snapshot) isTrusted(a netip.Addr) bool {
+	for _, p := range sn.trusted {
 		if p.Contains(a) {
 			return true
 		}

@@ -225,7 +225,7 @@ func (c *Cache) fill(w http.ResponseWriter, r *edge.Request, o edge.Origin, path
 	reqTime := c.s.now()
 	var m *meta
 	var why reason
-	cw := newCapture(w, int64(c.s.cfg.MaxObjectSize), func(status int, h http.Header) mode {
+	cw := newCapture(w, c.s.maxObject.Load(), func(status int, h http.Header) mode {
 		m = parseMeta(status, h, c.surrogate, reqTime, c.s.now())
 		switch {
 		case status == http.StatusNotModified && validators != nil:
@@ -340,7 +340,7 @@ func (c *Cache) refresh(r *edge.Request, o edge.Origin, path, key string, e *ent
 		reqTime := c.s.now()
 		var m *meta
 		var why reason
-		cw := newCapture(nil, int64(c.s.cfg.MaxObjectSize), func(status int, h http.Header) mode {
+		cw := newCapture(nil, c.s.maxObject.Load(), func(status int, h http.Header) mode {
 			m = parseMeta(status, h, c.surrogate, reqTime, c.s.now())
 			if status == http.StatusNotModified && validators != nil {
 				return modeDiscard

@@ -58,6 +58,7 @@ type Store struct {
 	bg             sync.WaitGroup
 	coarse         *otter.CoarseClock // nil with Options.Clock
 	history        history
+	maxObject      atomic.Int64 // StoreConfig.MaxObjectSize; Resize changes it
 
 	// Shared header values, never modified (cap == len, so an append by
 	// a later stage copies them).
@@ -114,6 +115,7 @@ func NewStore(cfg StoreConfig, opts Options) (*Store, error) {
 	if s.refreshTimeout <= 0 {
 		s.refreshTimeout = defaultRefresh
 	}
+	s.maxObject.Store(int64(cfg.MaxObjectSize))
 	s.keys.New = func() any { b := make([]byte, 0, 512); return &b }
 	s.flights.m = map[string]*flight{}
 	s.history.byID = map[string]Invalidation{}

@@ -51,8 +51,9 @@ type fastClient struct {
 	maxIdle     int
 	idleTimeout time.Duration
 
-	mu   sync.Mutex
-	idle []*fconn // oldest first; the newest is reused first
+	mu     sync.Mutex
+	idle   []*fconn // oldest first; the newest is reused first
+	closed bool     // set by close: connections are no longer pooled
 }
 
 func newFastClient(o *Origin, d *net.Dialer, cfg Config) *fastClient {
@@ -204,7 +205,7 @@ func (f *fastClient) put(fc *fconn) {
 		stale = append(stale, f.idle[:i]...)
 		f.idle = append(f.idle[:0], f.idle[i:]...)
 	}
-	if len(f.idle) < f.maxIdle {
+	if !f.closed && len(f.idle) < f.maxIdle {
 		f.idle = append(f.idle, fc)
 		fc = nil
 	}
@@ -217,11 +218,13 @@ func (f *fastClient) put(fc *fconn) {
 	}
 }
 
-// closeIdle closes every idle connection.
-func (f *fastClient) closeIdle() {
+// close closes every idle connection, and every connection returned from
+// then on: a closed pool keeps nothing.
+func (f *fastClient) close() {
 	f.mu.Lock()
 	idle := f.idle
 	f.idle = nil
+	f.closed = true
 	f.mu.Unlock()
 	for _, fc := range idle {
 		fc.c.Close()

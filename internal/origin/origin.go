@@ -64,6 +64,7 @@ type Origin struct {
 	fastOff   bool        // tests only: always use proxy
 	bufs      bufferPool
 	m         *metrics
+	closed    atomic.Bool // see Close
 }
 
 type customHeader struct {
@@ -150,11 +151,16 @@ func New(id string, cfg Config, opts Options) (*Origin, error) {
 // ID returns the origin's id, as configured.
 func (o *Origin) ID() string { return o.id }
 
-// Close closes idle connections to the origin. In-flight requests finish.
+// Close releases the origin's connections: idle ones at once, and every
+// connection in use when its request ends, so that an origin replaced by a
+// configuration reload keeps no socket or buffer open. Requests still in
+// flight finish; a request started after Close (a background revalidation
+// of the cache) still works, on a connection that is closed after it.
 func (o *Origin) Close() {
+	o.closed.Store(true)
 	o.transport.CloseIdleConnections()
 	if o.fast != nil {
-		o.fast.closeIdle()
+		o.fast.close()
 	}
 }
 
@@ -227,6 +233,10 @@ func (o *Origin) Forward(w http.ResponseWriter, r *edge.Request) error {
 		rw = hw
 	}
 	o.proxy.ServeHTTP(rw, r.HTTP.WithContext(ctx))
+	if o.closed.Load() {
+		// The transport pooled the connection again after Close.
+		o.transport.CloseIdleConnections()
+	}
 	if c.err == nil {
 		return nil
 	}

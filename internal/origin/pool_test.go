@@ -74,3 +74,24 @@ func TestPool_PutEvictsStaleFromTheOldEnd(t *testing.T) {
 		t.Errorf("pool = %v, want only the fresh connection", f.idle)
 	}
 }
+
+// A pool closed by a reload must not keep the connections of requests that
+// were in flight when it closed: each one is closed when it comes back.
+func TestPool_ClosedPoolKeepsNothing(t *testing.T) {
+	t.Parallel()
+	f := &fastClient{maxIdle: 4, idleTimeout: time.Hour}
+	idle, idleClosed := pipeConn(t, time.Time{})
+	inFlight, inFlightClosed := pipeConn(t, time.Time{})
+	f.put(idle)
+	f.close()
+	if !isClosed(idleClosed) {
+		t.Error("close left an idle connection open")
+	}
+	f.put(inFlight) // its request ended after close
+	if !isClosed(inFlightClosed) {
+		t.Error("a connection returned after close was kept open")
+	}
+	if len(f.idle) != 0 {
+		t.Errorf("closed pool holds %d connections, want 0", len(f.idle))
+	}
+}

@@ -1,0 +1,197 @@
+// Package reload tests reload and drain against the real edgeward binary:
+// a process under load, reloaded hundreds of times, must fail no request,
+// apply every reloadable key, and end with the goroutines, file
+// descriptors and memory it had before; a process told to stop must say
+// so on /readyz at once and still finish what it serves.
+package reload
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/edgeward/edgeward/internal/testkit"
+)
+
+var binary string
+
+func TestMain(m *testing.M) { os.Exit(run(m)) }
+
+func run(m *testing.M) int {
+	if b := os.Getenv("EDGEWARD_BIN"); b != "" {
+		binary = b
+		return m.Run()
+	}
+	dir, err := os.MkdirTemp("", "edgeward-reload-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	binary = filepath.Join(dir, "edgeward")
+	build := exec.Command("go", "build", "-o", binary, "github.com/edgeward/edgeward/cmd/edgeward")
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "building edgeward:", err)
+		return 1
+	}
+	return m.Run()
+}
+
+// proc is a running edgeward serve.
+type proc struct {
+	t      testing.TB
+	cmd    *exec.Cmd
+	file   string
+	addr   string
+	admin  string
+	logs   *testkit.Buffer
+	exited chan error
+
+	mu      sync.Mutex
+	reloads int           // "configuration reloaded" lines seen
+	changed chan struct{} // closed and replaced at each such line
+}
+
+// start runs the binary on the config file and returns once both
+// listeners are up. The process is stopped by t.Cleanup.
+func start(t testing.TB, file string) *proc {
+	t.Helper()
+	p := &proc{t: t, file: file, logs: &testkit.Buffer{}, exited: make(chan error, 1), changed: make(chan struct{})}
+	p.cmd = exec.Command(binary, "serve", "-c", file)
+	pr, pw := io.Pipe()
+	p.cmd.Stderr = pw
+	p.cmd.Stdout = io.Discard
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { err := p.cmd.Wait(); pw.Close(); p.exited <- err }()
+	up := make(chan [2]string, 1)
+	go func() {
+		var a [2]string
+		sc := bufio.NewScanner(pr)
+		sc.Buffer(make([]byte, 64<<10), 1<<20)
+		for sc.Scan() {
+			line := sc.Bytes()
+			p.logs.Write(append(line, '\n'))
+			var rec struct{ Msg, Addr string }
+			if json.Unmarshal(line, &rec) != nil {
+				continue
+			}
+			switch rec.Msg {
+			case "edge listening":
+				a[0] = rec.Addr
+			case "admin listening":
+				a[1] = rec.Addr
+			case "configuration reloaded":
+				p.mu.Lock()
+				p.reloads++
+				close(p.changed)
+				p.changed = make(chan struct{})
+				p.mu.Unlock()
+			}
+			if a[0] != "" && a[1] != "" && up != nil {
+				up <- a
+				up = nil
+			}
+		}
+		io.Copy(io.Discard, pr)
+	}()
+	select {
+	case a := <-up:
+		p.addr, p.admin = a[0], a[1]
+	case err := <-p.exited:
+		t.Fatalf("edgeward exited before listening: %v\n%s", err, p.logs)
+	case <-time.After(30 * time.Second):
+		p.cmd.Process.Kill()
+		t.Fatalf("edgeward did not start listening in 30s\n%s", p.logs)
+	}
+	t.Cleanup(func() {
+		p.cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-p.exited:
+		case <-time.After(15 * time.Second):
+			p.cmd.Process.Kill()
+			<-p.exited
+			t.Errorf("edgeward did not stop on SIGTERM within 15s")
+		}
+		if strings.Contains(p.logs.String(), "panic:") {
+			t.Errorf("edgeward logged a panic:\n%s", p.logs)
+		}
+	})
+	return p
+}
+
+// reload writes cfg over the file (as an editor does: a new file renamed
+// over the old), sends SIGHUP, and waits for the reload to be logged.
+func (p *proc) reload(cfg string) {
+	p.t.Helper()
+	p.mu.Lock()
+	n, ch := p.reloads, p.changed
+	p.mu.Unlock()
+	writeFile(p.t, p.file, cfg)
+	if err := p.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		p.t.Fatal(err)
+	}
+	select {
+	case <-ch:
+	case <-time.After(10 * time.Second):
+		p.t.Fatalf("reload %d was not logged within 10s\n%s", n+1, tail(p.logs.String(), 20))
+	}
+}
+
+// metrics reads the named series of the admin /metrics (unlabelled ones).
+func (p *proc) metrics(names ...string) map[string]float64 {
+	p.t.Helper()
+	res, err := http.Get("http://" + p.admin + "/metrics")
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	want := map[string]bool{}
+	for _, n := range names {
+		want[n] = true
+	}
+	out := map[string]float64{}
+	sc := bufio.NewScanner(res.Body)
+	for sc.Scan() {
+		name, val, ok := strings.Cut(sc.Text(), " ")
+		if !ok || !want[name] {
+			continue
+		}
+		if v, err := strconv.ParseFloat(val, 64); err == nil {
+			out[name] = v
+		}
+	}
+	return out
+}
+
+func writeFile(t testing.TB, path, content string) {
+	t.Helper()
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func tail(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
