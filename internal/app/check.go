@@ -17,7 +17,8 @@ import (
 // its compiled rules, the cache policies, the listener's certificate) and
 // releases it again. It is `edgeward validate`'s second half: a file that
 // passes it fails `serve` only on what needs the running system (a port in
-// use, an unwritable log file). It opens no log file and starts nothing.
+// use). Like serve, it opens the access log (creating the file if it is
+// missing), which proves the path writable; it binds nothing.
 func CheckEdge(ctx context.Context, f *config.Edge) error {
 	store, err := httpcache.NewStore(f.Cache, httpcache.Options{Registerer: prometheus.NewRegistry()})
 	if err != nil {
