@@ -2,7 +2,7 @@
 GO ?= go
 FUZZTIME ?= 30s
 
-.PHONY: build test ci vet fmt fuzz conformance bench bench-peers bench-full demo
+.PHONY: build test ci vet fmt fuzz conformance h2spec bench bench-peers bench-full demo
 # The version edgeward --version prints; the tag or commit by default.
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS ?= -X github.com/edgeward/edgeward/internal/cli.Version=$(VERSION)
@@ -33,6 +33,14 @@ fuzz:
 # The public HTTP cache-tests suite against the edge (needs node and npm).
 conformance:
 	bash scripts/conformance.sh
+
+# The h2spec HTTP/2 conformance suite against a real edge over TLS and
+# h2c (TestH2Spec; the cases only Go's HTTP/2 server can change are listed
+# in docs/security.md).
+H2SPEC ?= github.com/summerwind/h2spec/cmd/h2spec@v2.2.1+incompatible
+h2spec:
+	GOFLAGS= $(GO) install $(H2SPEC)
+	PATH="$$($(GO) env GOPATH)/bin:$$PATH" EDGEWARD_REQUIRE_TOOLS=1 $(GO) test -count=1 -run '^TestH2Spec$$' -v ./internal/edge
 
 # Go micro-benchmarks of the hot paths, benchstat-ready
 # (make bench > new.txt; benchstat old.txt new.txt).

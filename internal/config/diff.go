@@ -18,14 +18,9 @@ var RestartKeys = []string{
 	"h2c",
 	"http1_fast_lane",
 	"logging.format",
-	// The listener's own settings, fixed when it starts accepting.
-	"tls",
-	"limits.read_header_timeout",
-	"limits.read_timeout",
-	"limits.write_timeout",
-	"limits.idle_timeout",
-	"limits.max_header_bytes",
-	"limits.max_connections",
+	// tls and the listener's limits reload (new connections get them,
+	// edge.Server.Reload); switching between HTTP and HTTPS is refused
+	// there, with an error saying it needs a restart.
 	// The tracer provider and its exporter are built once, at start.
 	"tracing",
 }

@@ -1,6 +1,7 @@
 package edge
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net/http"
@@ -32,7 +33,8 @@ type snapshot struct {
 	cfg      *Config // the generation's viewer config (defaulted, validated)
 	pathOpts PathOptions
 	trusted  []netip.Prefix
-	access   Logger // nil: no access log
+	access   Logger           // nil: no access log
+	cert     *tls.Certificate // the listener's certificate (HTTPS only)
 
 	life lifetime
 }

@@ -2,10 +2,8 @@ package edge
 
 import (
 	"context"
-	"net"
 	"net/http"
 	"net/http/httptest"
-	"strings"
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -65,39 +63,5 @@ func BenchmarkServeHTTP(b *testing.B) {
 	for b.Loop() {
 		clear(w.h)
 		s.ServeHTTP(w, req)
-	}
-}
-
-// loopConn serves the same bytes over and over as its read side.
-type loopConn struct {
-	net.Conn
-	data []byte
-	off  int
-}
-
-func (c *loopConn) Read(p []byte) (int, error) {
-	n := copy(p, c.data[c.off:])
-	c.off = (c.off + n) % len(c.data)
-	return n, nil
-}
-
-// BenchmarkFramingConn measures the framing guard on a typical API request
-// head read through a 4KiB buffer, as net/http reads it.
-func BenchmarkFramingConn(b *testing.B) {
-	head := "GET /api/v1/orders/12345?expand=items HTTP/1.1\r\nHost: api.example.com\r\n" +
-		"User-Agent: curl/8.5.0\r\nAccept: application/json\r\nAccept-Encoding: gzip\r\n" +
-		"Authorization: Bearer " + strings.Repeat("x", 600) + "\r\nX-Trace: abc\r\n\r\n"
-	c := newFramingConn(&loopConn{data: []byte(head)}, 32<<10)
-	buf := make([]byte, 4096)
-	b.SetBytes(int64(len(head)))
-	b.ReportAllocs()
-	for b.Loop() {
-		for got := 0; got < len(head); {
-			n, err := c.Read(buf[:min(len(buf), len(head)-got)])
-			if err != nil {
-				b.Fatal(err)
-			}
-			got += n
-		}
 	}
 }

@@ -123,7 +123,18 @@ func (c *Config) Defaults() {
 	if c.Listen == "" {
 		c.Listen = DefaultListen
 	}
-	l := &c.Limits
+	c.Limits.Defaults()
+	setBool(&c.Paths.MergeSlashes, true)
+	setBool(&c.Paths.RejectEncodedSlash, true)
+	setBool(&c.Paths.RejectDoubleEncoding, true)
+	setBool(&c.StripOverrideHeaders, true)
+	setBool(&c.HTTP1FastLane, true)
+	setDuration(&c.ShutdownGrace, DefaultShutdownGrace)
+	setSize(&c.ResponseBufferMax, DefaultResponseBufferMax)
+}
+
+// Defaults fills every unset limit with its documented default.
+func (l *Limits) Defaults() {
 	setDuration(&l.ReadHeaderTimeout, DefaultReadHeaderTimeout)
 	setDuration(&l.IdleTimeout, DefaultIdleTimeout)
 	setSize(&l.MaxHeaderBytes, DefaultMaxHeaderBytes)
@@ -132,13 +143,6 @@ func (c *Config) Defaults() {
 	if l.MaxConnections == 0 {
 		l.MaxConnections = DefaultMaxConnections
 	}
-	setBool(&c.Paths.MergeSlashes, true)
-	setBool(&c.Paths.RejectEncodedSlash, true)
-	setBool(&c.Paths.RejectDoubleEncoding, true)
-	setBool(&c.StripOverrideHeaders, true)
-	setBool(&c.HTTP1FastLane, true)
-	setDuration(&c.ShutdownGrace, DefaultShutdownGrace)
-	setSize(&c.ResponseBufferMax, DefaultResponseBufferMax)
 }
 
 func setDuration(d *time.Duration, v time.Duration) {

@@ -24,5 +24,13 @@
 // adds its own, so a client can never remove or spoof them.
 //
 // The package declares the interfaces its stages call (Function, Cache,
-// Origin, Logger) and imports no other edgeward package.
+// Origin, Logger). It imports two edgeward packages, which import none:
+// internal/size for its configuration, and internal/transport, the
+// HTTP/1.1 transport in front of the first stage (TLS, the framing guard,
+// the fast lane, the hand-off to net/http), which calls the pipeline with
+// each request and the framing guard's verdict on it (transport.Framing).
+// That departs from "edge imports no other internal package" on purpose:
+// the transport is the listener half of the viewer side, cut out so that
+// it can be read, fuzzed and reloaded on its own, and it knows nothing of
+// the pipeline.
 package edge

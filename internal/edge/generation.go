@@ -1,6 +1,7 @@
 package edge
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"sync"
@@ -14,9 +15,10 @@ import (
 type Generation struct {
 	// Config is the viewer side of the new file. Its request rules
 	// (trusted_proxies, paths, owned and override headers, the body, URI
-	// and response-buffer limits) apply to the next request. The listener
-	// itself (listen, tls, h2c, the fast lane, timeouts and connection
-	// limits) is the transport's and is applied by the caller.
+	// and response-buffer limits) apply to the next request; its
+	// listener limits and certificate to the next connection (see
+	// live.go). listen, h2c and the fast lane stay as the listener
+	// started.
 	Config Config
 	// Behaviors are compiled and validated by Reload.
 	Behaviors []Behavior
@@ -101,6 +103,7 @@ func (s *Server) Reload(g Generation) error {
 		return err
 	}
 	prev := s.snap.Swap(sn)
+	s.applyListener(sn)
 	if prev != nil {
 		prev.retire(sn.cfg.ShutdownGrace)
 	}
@@ -132,6 +135,12 @@ func (s *Server) compile(g Generation) (*snapshot, error) {
 			errs = append(errs, fmt.Errorf("owned header %q: not a header name", h))
 		}
 	}
+	var cert *tls.Certificate
+	if len(errs) == 0 {
+		if cert, err = s.listenerCert(&cfg); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
@@ -145,6 +154,7 @@ func (s *Server) compile(g Generation) (*snapshot, error) {
 		cfg:      &cfg,
 		pathOpts: cfg.PathOptions(),
 		access:   g.AccessLog,
+		cert:     cert,
 	}
 	sn.life.drained = g.Drained
 	for _, p := range cfg.TrustedProxies {

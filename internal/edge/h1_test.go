@@ -2,6 +2,7 @@ package edge
 
 import (
 	"bufio"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -23,7 +24,8 @@ type scriptOrigin struct {
 
 func (o *scriptOrigin) Forward(w http.ResponseWriter, r *Request) error {
 	vw, _ := w.(*viewerWriter)
-	_, fast := vw.rw.(*h1Writer)
+	// The fast lane's writer is the transport's own; net/http's is not.
+	fast := fmt.Sprintf("%T", vw.rw) == "*transport.h1Writer"
 	o.mu.Lock()
 	o.fast = append(o.fast, fast)
 	o.mu.Unlock()

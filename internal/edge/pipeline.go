@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"go.opentelemetry.io/otel/trace"
+
+	"github.com/edgeward/edgeward/internal/transport"
 )
 
 // exchange is the per-request state of the pipeline. It is reused through
@@ -28,7 +30,7 @@ type exchange struct {
 
 	snap    *snapshot
 	route   *route
-	guard   *framingConn
+	frame   transport.Framing // the framing guard's word (HTTP/1.x)
 	body    *bodyCounter
 	bw      *bufferWriter
 	idv     []string
@@ -36,7 +38,6 @@ type exchange struct {
 	urlPath string // URL.Path and URL.RawPath as set for path
 	urlRaw  string
 	bytesIn int64
-	seq     int64 // the request's number on its HTTP/1 connection
 
 	// Tracing (trace.go): the request's span and context, and the
 	// function's and cache's spans while they run; nil when off.
@@ -60,9 +61,17 @@ func (s *Server) putExchange(x *exchange) {
 	s.pool.Put(x)
 }
 
-// ServeHTTP runs the pipeline for one viewer request.
+// ServeHTTP runs the pipeline for one viewer request that did not come
+// through the edge's own listener (no framing guard).
 func (s *Server) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
+	s.serve(w, hr, transport.Framing{})
+}
+
+// serve runs the pipeline for one viewer request with the transport's word
+// on its framing.
+func (s *Server) serve(w http.ResponseWriter, hr *http.Request, f transport.Framing) {
 	x := s.getExchange()
+	x.frame = f
 	s.begin(x, w, hr)
 	defer s.finish(x)
 	s.pipeline(x, w, hr)
@@ -88,13 +97,8 @@ func (s *Server) begin(x *exchange, w http.ResponseWriter, hr *http.Request) {
 	peer = netip.AddrPortFrom(peer.Addr().Unmap(), peer.Port())
 	r.Peer, r.Client = peer, peer
 	x.trusted = len(snap.trusted) > 0 && snap.isTrusted(peer.Addr())
-	if hr.ProtoMajor == 1 {
-		if fc, ok := hr.Context().Value(connKey{}).(*framingConn); ok {
-			x.guard = fc
-			if fc.tls != nil && x.out.TLS == nil {
-				x.out.TLS = fc.tls
-			}
-		}
+	if t := x.frame.TLS(); t != nil && x.out.TLS == nil {
+		x.out.TLS = t
 	}
 	r.Scheme = "http"
 	if x.out.TLS != nil {
@@ -112,7 +116,7 @@ func (s *Server) begin(x *exchange, w http.ResponseWriter, hr *http.Request) {
 	}
 	r.ID = id
 	x.idv = []string{id}
-	x.vw = viewerWriter{rw: w, id: x.idv, start: now, guard: x.guard}
+	x.vw = viewerWriter{rw: w, id: x.idv, start: now, frame: x.frame}
 	w.Header()["X-Request-Id"] = x.idv
 	if snap.access != nil {
 		x.bytesIn = headBytes(hr)
@@ -153,12 +157,9 @@ func (s *Server) pipeline(x *exchange, w http.ResponseWriter, hr *http.Request) 
 // viewerRequest is the first stage: framing verdict, request target,
 // limits, header hygiene and the canonical path.
 func (s *Server) viewerRequest(x *exchange, w http.ResponseWriter, hr *http.Request) error {
-	if g := x.guard; g != nil {
-		x.seq = g.nextSeq()
-		if v := g.verdictFor(x.seq); v != nil {
-			x.closeConn = true
-			return &Error{Status: v.status, Msg: "malformed request: " + v.reason}
-		}
+	if status, reason := x.frame.Refused(); status != 0 {
+		x.closeConn = true
+		return &Error{Status: status, Msg: "malformed request: " + reason}
 	}
 	if hr.Method == http.MethodConnect {
 		return &Error{Status: http.StatusMethodNotAllowed, Msg: "CONNECT is not served",
@@ -364,12 +365,12 @@ func (s *Server) bodyFraming(x *exchange, err error) error {
 	if errors.As(err, &mb) {
 		return err
 	}
-	if x.guard == nil {
+	if !x.frame.Guarded() {
 		return err // HTTP/2 reports a viewer that went away in its own words
 	}
-	if v := x.guard.verdictFor(x.seq); v != nil {
+	if status, reason := x.frame.Refused(); status != 0 {
 		x.closeConn = true
-		return &Error{Status: v.status, Msg: "malformed request: " + v.reason, Err: err}
+		return &Error{Status: status, Msg: "malformed request: " + reason, Err: err}
 	}
 	if x.body == nil {
 		return err

@@ -2,20 +2,18 @@ package edge
 
 import (
 	"context"
-	"crypto/tls"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"net/netip"
 	"sync"
 	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"go.opentelemetry.io/otel/trace"
-	"golang.org/x/net/netutil"
+
+	"github.com/edgeward/edgeward/internal/transport"
 )
 
 // Options are the Server's collaborators.
@@ -42,7 +40,7 @@ type Server struct {
 	log    *slog.Logger
 	m      *metrics
 	ids    *idSource
-	tlsCfg *tls.Config
+	tr     *transport.Server // the listener: TLS, framing guard, fast lane
 	fails  *failureLog
 	tracer trace.Tracer // nil: tracing off
 
@@ -70,17 +68,21 @@ func New(cfg Config, behaviors []Behavior, opts Options) (*Server, error) {
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
-	if cfg.TLS.Enabled() {
-		cert, err := tls.LoadX509KeyPair(cfg.TLS.CertFile, cfg.TLS.KeyFile)
-		if err != nil {
-			return nil, fmt.Errorf("tls: %w", err)
-		}
-		s.tlsCfg = &tls.Config{
-			Certificates: []tls.Certificate{cert},
-			MinVersion:   tls.VersionTLS12,
-			NextProtos:   []string{"h2", "http/1.1"},
-		}
+	topts := transport.Options{
+		Limits:        cfg.Limits.transport(),
+		H2C:           cfg.H2C,
+		FastLane:      isTrue(cfg.HTTP1FastLane, true),
+		ShutdownGrace: s.grace,
+		Logger:        s.log,
 	}
+	if cfg.TLS.Enabled() {
+		cert, err := loadCertificate(cfg.TLS)
+		if err != nil {
+			return nil, err
+		}
+		topts.Certificate = cert
+	}
+	s.tr = transport.New(s.serve, topts)
 	m, err := newMetrics(opts.Registerer)
 	if err != nil {
 		return nil, fmt.Errorf("metrics: %w", err)
@@ -116,123 +118,13 @@ func (s *Server) ListenAndServe(ctx context.Context) error {
 }
 
 // Serve serves viewers on ln until ctx is done. Then it stops accepting
-// connections, lets in-flight requests finish for up to
-// Config.ShutdownGrace, and closes what is left. It returns nil after a
-// graceful shutdown.
+// connections, lets in-flight requests finish for up to the current
+// generation's shutdown_grace, and closes what is left. It returns nil
+// after a graceful shutdown.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
-	limit := int(s.cfg.Limits.MaxHeaderBytes)
-	if n := s.cfg.Limits.MaxConnections; n > 0 {
-		ln = netutil.LimitListener(ln, n)
-	}
-	if s.tlsCfg != nil {
-		ln = newTLSListener(ln, s.tlsCfg, s.cfg.Limits.ReadHeaderTimeout, limit)
-	} else {
-		ln = &framingListener{Listener: ln, limit: limit, headTimeout: s.cfg.Limits.ReadHeaderTimeout}
-	}
 	addr := ln.Addr()
 	s.addr.Store(&addr)
-	s.log.Info("edge listening", "addr", addr.String(), "tls", s.tlsCfg != nil, "h2c", s.cfg.H2C && s.tlsCfg == nil)
-	srv := s.httpServer()
-	if !isTrue(s.cfg.HTTP1FastLane, true) {
-		return s.serveStd(ctx, srv, ln, addr)
-	}
-	h := newH1Server(s, srv, addr)
-	errc := make(chan error, 2)
-	go func() { errc <- srv.Serve(h.handoff) }()
-	go func() { errc <- h.serve(ln) }()
-	var early error
-	running := 2 // the fast lane and net/http behind it
-	select {
-	case early = <-errc:
-		running--
-	case <-ctx.Done():
-	}
-	s.log.Info("edge shutting down", "addr", addr.String(), "grace", s.grace())
-	h.shutting.Store(true)
-	ln.Close()
-	sctx, cancel := context.WithTimeout(context.Background(), s.grace())
-	defer cancel()
-	herr := make(chan error, 1)
-	go func() { herr <- h.shutdown(sctx) }()
-	err := srv.Shutdown(sctx)
-	if ferr := <-herr; err == nil {
-		err = ferr
-	}
-	if err != nil {
-		_ = srv.Close()
-		err = fmt.Errorf("shutdown: requests still in flight after %s were cut: %w", s.grace(), err)
-	}
-	for range running {
-		if serr := <-errc; serr != nil && !errors.Is(serr, http.ErrServerClosed) && early == nil {
-			early = serr
-		}
-	}
-	if early != nil && !errors.Is(early, http.ErrServerClosed) {
-		return early
-	}
-	return err
-}
-
-// serveStd serves every connection with net/http alone (http1_fast_lane:
-// false).
-func (s *Server) serveStd(ctx context.Context, srv *http.Server, ln net.Listener, addr net.Addr) error {
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
-	s.log.Info("edge shutting down", "addr", addr.String(), "grace", s.grace())
-	sctx, cancel := context.WithTimeout(context.Background(), s.grace())
-	defer cancel()
-	err := srv.Shutdown(sctx)
-	if err != nil {
-		_ = srv.Close()
-		err = fmt.Errorf("shutdown: requests still in flight after %s were cut: %w", s.grace(), err)
-	}
-	if serr := <-errc; serr != nil && !errors.Is(serr, http.ErrServerClosed) && err == nil {
-		err = serr
-	}
-	return err
-}
-
-// connKey is the context key of a connection's framingConn.
-type connKey struct{}
-
-func (s *Server) httpServer() *http.Server {
-	var p http.Protocols
-	p.SetHTTP1(true)
-	if s.tlsCfg != nil {
-		p.SetHTTP2(true)
-	} else if s.cfg.H2C {
-		p.SetUnencryptedHTTP2(true)
-	}
-	l := s.cfg.Limits
-	return &http.Server{
-		Handler:           s,
-		Protocols:         &p,
-		ReadHeaderTimeout: l.ReadHeaderTimeout,
-		ReadTimeout:       l.ReadTimeout,
-		WriteTimeout:      l.WriteTimeout,
-		IdleTimeout:       l.IdleTimeout,
-		// net/http allows 4KiB more than this; the framing guard refuses
-		// larger heads first, with the edge's own 431.
-		MaxHeaderBytes: int(l.MaxHeaderBytes),
-		// OPTIONS * reaches the pipeline, which refuses it, instead of
-		// net/http's built-in 200.
-		DisableGeneralOptionsHandler: true,
-		ConnContext: func(ctx context.Context, c net.Conn) context.Context {
-			switch fc := c.(type) {
-			case *framingConn:
-				return context.WithValue(ctx, connKey{}, fc)
-			case *handoffConn:
-				return context.WithValue(ctx, connKey{}, fc.framingConn)
-			}
-			return ctx
-		},
-		ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
-	}
+	return s.tr.Serve(ctx, ln)
 }
 
 // isTrusted reports whether a is one of the trusted proxies.

@@ -6,6 +6,8 @@ import (
 	"net"
 	"net/http"
 	"time"
+
+	"github.com/edgeward/edgeward/internal/transport"
 )
 
 // viewerWriter is the ResponseWriter every stage writes the viewer's answer
@@ -16,7 +18,7 @@ type viewerWriter struct {
 	id          []string // the X-Request-Id header value
 	xcache      []string // X-Cache stamped on the answer, when the edge owns it
 	start       time.Time
-	guard       *framingConn
+	frame       transport.Framing
 	status      int
 	bytes       int64
 	ttfb        time.Duration
@@ -93,9 +95,7 @@ func (w *viewerWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	if w.guard != nil {
-		w.guard.passthrough()
-	}
+	w.frame.Hijacked()
 	w.hijacked, w.status = true, http.StatusSwitchingProtocols
 	w.ttfb = time.Since(w.start)
 	return c, brw, nil

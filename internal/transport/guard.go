@@ -1,4 +1,4 @@
-package edge
+package transport
 
 import (
 	"bytes"
@@ -22,10 +22,12 @@ import (
 //
 // framingConn reads ahead of net/http and holds back each request head
 // until it is complete. A head that breaks a framing rule never reaches
-// net/http: it is replaced by a synthetic request that the handler answers
-// with 400 (or 431 for an oversized head) and "Connection: close", so the
-// refusal carries the request id and reaches the access log like any other
-// error. Bodies pass through as they arrive (read straight into the
+// net/http: it is replaced by a synthetic request, which the handler
+// learns is refused from its Framing and answers with 400 (or 431 for an
+// oversized head) and "Connection: close", so the refusal carries the
+// request id and reaches the access log like any other error. Bytes that
+// cannot start a request line are refused as soon as they arrive; a
+// request line from another protocol ends the stream (hangUp). Bodies pass through as they arrive (read straight into the
 // caller's buffer when nothing is held back) while the guard follows their
 // framing to find the next head.
 type framingConn struct {
@@ -81,11 +83,15 @@ const (
 	stTrailer                     // trailer section after the last chunk
 	stPass                        // not watching any more: bytes pass through
 	stEOF                         // a synthetic request was handed over
+	stHungUp                      // the peer does not speak HTTP/1.x: end of stream
 )
 
 // headInfo is what the guard needs to know about the head being read.
 type headInfo struct {
 	started   bool // the request line was seen
+	rlOff     int  // bytes of an unfinished request line checked so far
+	rlTarget  bool // its method is complete
+	rlDone    bool // its target is complete: the version is judged at the line end
 	http10    bool
 	preface   bool // "PRI * HTTP/2.0": the HTTP/2 connection preface
 	post      bool
@@ -108,8 +114,8 @@ const (
 	initialBuffer = 4096
 )
 
-func newFramingConn(c net.Conn, limit int) *framingConn {
-	return &framingConn{Conn: c, limit: limit}
+func newFramingConn(c net.Conn, limit int, headTimeout time.Duration) *framingConn {
+	return &framingConn{Conn: c, limit: limit, headTimeout: headTimeout}
 }
 
 // headDeadline bounds an unfinished head: once its first bytes have
@@ -169,24 +175,13 @@ func (c *framingConn) SetDeadline(t time.Time) error {
 // to serve.
 func (c *framingConn) nextSeq() int64 { return c.handled.Add(1) - 1 }
 
-// verdictFor returns the refusal that applies to request seq, or nil.
-func (c *framingConn) verdictFor(seq int64) *verdict {
-	if v := c.bad.Load(); v != nil && seq >= v.seq {
-		return v
-	}
-	return nil
-}
-
-// passthrough stops the guard: the connection was hijacked (a WebSocket).
-func (c *framingConn) passthrough() { c.pass.Store(true) }
-
 // Read implements net.Conn.
 func (c *framingConn) Read(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
 	for {
-		if c.st != stPass && c.st != stEOF && c.pass.Load() {
+		if c.st < stPass && c.pass.Load() {
 			c.st, c.ready = stPass, len(c.buf)
 		}
 		if c.ready > c.off {
@@ -200,6 +195,8 @@ func (c *framingConn) Read(p []byte) (int, error) {
 		switch c.st {
 		case stEOF:
 			return c.drain(p)
+		case stHungUp:
+			return 0, io.EOF
 		case stPass:
 			if c.off == len(c.buf) {
 				return c.Conn.Read(p)
@@ -308,7 +305,7 @@ func (c *framingConn) process() {
 			if !c.scanChunkLine() {
 				return
 			}
-		default: // stPass, stEOF
+		default: // stPass, stEOF, stHungUp
 			c.ready = len(c.buf)
 			return
 		}
@@ -332,6 +329,12 @@ func (c *framingConn) indexLF() int {
 func (c *framingConn) scanHead() bool {
 	i := c.indexLF()
 	if i < 0 {
+		if !c.h.started {
+			c.requestLineStart()
+			if c.st != stHead {
+				return false
+			}
+		}
 		if len(c.buf)-c.ready > c.limit {
 			c.refuse(431, "request header fields too large")
 		}
@@ -339,6 +342,9 @@ func (c *framingConn) scanHead() bool {
 	}
 	line := c.buf[c.pos : c.pos+i]
 	c.pos += i + 1
+	if !c.h.started {
+		c.h.rlOff, c.h.rlTarget, c.h.rlDone = 0, false, false
+	}
 	if c.pos-c.ready > c.limit {
 		c.refuse(431, "request header fields too large")
 		return true
@@ -358,6 +364,43 @@ func (c *framingConn) scanHead() bool {
 	}
 	c.headLine(line)
 	return true
+}
+
+// requestLineStart checks the start of a request line whose end has not
+// arrived yet, so that bytes that can never become an HTTP/1.x request (a
+// TLS ClientHello on the plain port, binary junk, a first byte that cannot
+// start a method) are refused at once instead of after
+// read_header_timeout. Each byte is checked once, by the rules requestLine
+// applies to the whole line (method token, SP, target without control
+// bytes, no bare CR), so a line refused early is one that would be
+// refused once complete; the version is judged only then.
+func (c *framingConn) requestLineStart() {
+	h := &c.h
+	line := c.buf[c.pos:]
+	for ; h.rlOff < len(line) && !h.rlDone; h.rlOff++ {
+		b := line[h.rlOff]
+		if b == '\r' {
+			if h.rlOff == len(line)-1 {
+				return // perhaps the CR of the line's CRLF
+			}
+			c.refuse(400, "bare CR in the request head")
+			return
+		}
+		switch {
+		case h.rlTarget:
+			if b == ' ' {
+				h.rlDone = true
+			} else if b < 0x20 || b == 0x7f {
+				c.refuse(400, "control character in the request target")
+				return
+			}
+		case b == ' ' && h.rlOff > 0:
+			h.rlTarget = true
+		case b >= 0x80 || !tokenChar[b]:
+			c.refuse(400, "invalid method")
+			return
+		}
+	}
 }
 
 func (c *framingConn) headLine(line []byte) {
@@ -419,6 +462,12 @@ func (c *framingConn) requestLine(line []byte) {
 		return
 	}
 	method, target, proto := line[:sp1], rest[:sp2], rest[sp2+1:]
+	if !validProto(proto) && !containsFold(line[sp1+1:], "http/") {
+		// Not a malformed HTTP request line (net/http answers those
+		// with 400) but another protocol.
+		c.hangUp("not an HTTP request line")
+		return
+	}
 	if !isToken(method) {
 		c.refuse(400, "invalid method")
 		return
@@ -528,32 +577,6 @@ func (c *framingConn) scanChunkLine() bool {
 	return true
 }
 
-// badTarget says why net/http would refuse a request target (control
-// bytes anywhere, an invalid percent-encoding in the path), or "".
-func badTarget(t []byte) string {
-	inPath := true
-	for i := 0; i < len(t); i++ {
-		c := t[i]
-		switch {
-		case c < 0x20 || c == 0x7f:
-			return "control character in the request target"
-		case c == '?':
-			inPath = false
-		case c == '%' && inPath:
-			if i+2 >= len(t) {
-				return "invalid percent-encoding in the path"
-			}
-			if _, ok := unhex(t[i+1]); !ok {
-				return "invalid percent-encoding in the path"
-			}
-			if _, ok := unhex(t[i+2]); !ok {
-				return "invalid percent-encoding in the path"
-			}
-		}
-	}
-	return ""
-}
-
 // refuse replaces the held head (and everything after it) with the
 // synthetic request and records why.
 func (c *framingConn) refuse(status int, reason string) {
@@ -562,6 +585,20 @@ func (c *framingConn) refuse(status int, reason string) {
 	c.buf = append(c.buf[:c.ready], syntheticRequest...)
 	c.pos, c.ready = len(c.buf), len(c.buf)
 	c.st = stEOF
+}
+
+// hangUp ends the stream at the held head: the peer speaks another
+// protocol than HTTP/1.x (an HTTP/2 client with a broken preface, SSH,
+// SMTP), so an HTTP/1.1 400 would mean nothing to it. RFC 9113 section
+// 3.4 wants a client whose preface is invalid to see the connection
+// terminated; net/http and the fast lane read the end of the stream and
+// close it. What was passed on before stays passed on.
+func (c *framingConn) hangUp(reason string) {
+	c.disarm()
+	c.bad.CompareAndSwap(nil, &verdict{seq: c.heads, status: 400, reason: reason})
+	c.buf = c.buf[:c.ready]
+	c.pos = c.ready
+	c.st = stHungUp
 }
 
 // giveUp stops watching a head net/http itself will refuse (a malformed
@@ -578,118 +615,3 @@ func (c *framingConn) bodyError(reason string) {
 	c.bad.CompareAndSwap(nil, &verdict{seq: c.heads - 1, status: 400, reason: reason})
 	c.st, c.ready = stPass, len(c.buf)
 }
-
-// underscoreFraming reports whether name is Content-Length or
-// Transfer-Encoding with an underscore for a dash. Such a header is not a
-// framing header to net/http, so it would reach the origin as an ordinary
-// one; but CGI, WSGI and Rack map "-" and "_" to the same variable, and an
-// origin (or a server in front of it) that reads it as a framing header
-// frames the forwarded message differently from the edge.
-func underscoreFraming(name []byte) bool {
-	if len(name) != len("content-length") && len(name) != len("transfer-encoding") {
-		return false
-	}
-	if bytes.IndexByte(name, '_') < 0 {
-		return false
-	}
-	alias := func(want string) bool {
-		if len(name) != len(want) {
-			return false
-		}
-		for i := range name {
-			c := name[i]
-			if 'A' <= c && c <= 'Z' {
-				c += 'a' - 'A'
-			}
-			if c == '_' {
-				c = '-'
-			}
-			if c != want[i] {
-				return false
-			}
-		}
-		return true
-	}
-	return alias("content-length") || alias("transfer-encoding")
-}
-
-func trimOWS(b []byte) []byte {
-	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t') {
-		b = b[1:]
-	}
-	for len(b) > 0 && (b[len(b)-1] == ' ' || b[len(b)-1] == '\t') {
-		b = b[:len(b)-1]
-	}
-	return b
-}
-
-func asciiEqualFold(b []byte, lower string) bool {
-	if len(b) != len(lower) {
-		return false
-	}
-	for i := range b {
-		c := b[i]
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		if c != lower[i] {
-			return false
-		}
-	}
-	return true
-}
-
-// parseDecimal reads a Content-Length value as net/http does: digits only.
-func parseDecimal(b []byte) (uint64, bool) {
-	if len(b) == 0 || len(b) > 18 {
-		return 0, false
-	}
-	var n uint64
-	for _, c := range b {
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		n = n*10 + uint64(c-'0')
-	}
-	return n, true
-}
-
-func parseHex(b []byte) (uint64, bool) {
-	if len(b) == 0 || len(b) > 16 {
-		return 0, false
-	}
-	var n uint64
-	for _, c := range b {
-		d, ok := unhex(c)
-		if !ok {
-			return 0, false
-		}
-		n = n<<4 | uint64(d)
-	}
-	return n, true
-}
-
-// isToken reports whether b is an RFC 9110 token (a valid header name).
-func isToken(b []byte) bool {
-	for _, c := range b {
-		if c >= 0x80 || !tokenChar[c] {
-			return false
-		}
-	}
-	return true
-}
-
-// tokenChar is the constant table of tchar (RFC 9110 section 5.6.2).
-var tokenChar = func() (t [128]bool) {
-	for c := '0'; c <= '9'; c++ {
-		t[c] = true
-	}
-	for c := 'a'; c <= 'z'; c++ {
-		t[c] = true
-		t[c-'a'+'A'] = true
-	}
-	for _, c := range "!#$%&'*+-.^_`|~" {
-		t[c] = true
-	}
-	return t
-}()

@@ -1,10 +1,9 @@
-package edge
+package transport
 
 import (
 	"bytes"
 	"context"
 	"errors"
-	"net"
 	"net/http"
 	"net/url"
 	"runtime/debug"
@@ -34,18 +33,15 @@ import (
 // it exactly as it would have without the fast lane. The framing guard sits
 // below both, so every byte either of them sees has passed it.
 //
-// Requests served by the fast lane reach the same Server.ServeHTTP through
-// a ResponseWriter (h1Writer) that frames the response as net/http does:
+// Requests served by the fast lane reach the same HandlerFunc as net/http's,
+// with their Framing, through a ResponseWriter (h1Writer) that frames the response as net/http does:
 // Content-Length when known or computed, chunked otherwise, no body for
 // HEAD, 1xx, 204 and 304, a Date header, content sniffing when no
 // Content-Type is set, trailers.
 
-// h1Server runs the fast lane on the connections of one listener.
+// h1Server runs the fast lane on the connections of one Server.
 type h1Server struct {
-	s       *Server
-	srv     *http.Server // for ServerContextKey and the handed-over connections
-	handoff *handoffListener
-	limit   int // largest head read here before handing over
+	s *Server
 
 	mu       sync.Mutex
 	conns    map[*h1Conn]struct{}
@@ -57,58 +53,20 @@ type h1Server struct {
 // serves; a longer head goes to net/http.
 const maxFastHeaders = 64
 
-func newH1Server(s *Server, srv *http.Server, addr net.Addr) *h1Server {
-	return &h1Server{
-		s:       s,
-		srv:     srv,
-		handoff: newHandoffListener(addr),
-		limit:   int(s.cfg.Limits.MaxHeaderBytes),
-		conns:   map[*h1Conn]struct{}{},
-	}
+func newH1Server(s *Server) *h1Server {
+	return &h1Server{s: s, conns: map[*h1Conn]struct{}{}}
 }
 
-// serve accepts connections from ln until it fails. Connections that are
-// not HTTP/1 under the framing guard (HTTP/2 over TLS) go to net/http at
-// once.
-func (h *h1Server) serve(ln net.Listener) error {
-	var delay time.Duration
-	for {
-		c, err := ln.Accept()
-		if err != nil {
-			if h.shutting.Load() || errors.Is(err, net.ErrClosed) {
-				return http.ErrServerClosed
-			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				// As net/http does for temporary accept errors.
-				delay = min(max(2*delay, 5*time.Millisecond), time.Second)
-				time.Sleep(delay)
-				continue
-			}
-			return err
-		}
-		delay = 0
-		fc, ok := c.(*framingConn)
-		if !ok {
-			h.handoff.give(c)
-			continue
-		}
-		hc := h.track(fc)
-		if hc == nil {
-			continue
-		}
-		go hc.serve()
-	}
-}
-
-func (h *h1Server) track(fc *framingConn) *h1Conn {
+// track registers a new connection accepted under g; nil once shutting
+// down (the connection is closed then).
+func (h *h1Server) track(fc *framingConn, g *gen) *h1Conn {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.shutting.Load() {
 		fc.Close()
 		return nil
 	}
-	hc := newH1Conn(h, fc)
+	hc := newH1Conn(h, fc, g)
 	h.conns[hc] = struct{}{}
 	h.wg.Add(1)
 	return hc
@@ -163,6 +121,7 @@ func (h *h1Server) closeIdle() {
 // h1Conn is one connection in the fast lane.
 type h1Conn struct {
 	h      *h1Server
+	g      *gen // the limits it was accepted under, and its net/http server
 	fc     *framingConn
 	remote string
 	tmpl   *http.Request // carries the connection's context
@@ -175,13 +134,13 @@ type h1Conn struct {
 	date dateCache
 }
 
-func newH1Conn(h *h1Server, fc *framingConn) *h1Conn {
+func newH1Conn(h *h1Server, fc *framingConn, g *gen) *h1Conn {
 	ctx, cancel := context.WithCancel(context.Background())
-	ctx = context.WithValue(ctx, http.ServerContextKey, h.srv)
+	ctx = context.WithValue(ctx, http.ServerContextKey, g.srv)
 	ctx = context.WithValue(ctx, http.LocalAddrContextKey, fc.LocalAddr())
-	ctx = context.WithValue(ctx, connKey{}, fc)
 	c := &h1Conn{
 		h:      h,
+		g:      g,
 		fc:     fc,
 		remote: fc.RemoteAddr().String(),
 		tmpl:   (&http.Request{}).WithContext(ctx),
@@ -203,7 +162,7 @@ func (c *h1Conn) serve() {
 	}()
 	first := true
 	for {
-		lim := c.h.s.cfg.Limits
+		lim := &c.g.lim
 		wait := lim.IdleTimeout
 		if first {
 			wait = lim.ReadHeaderTimeout
@@ -249,7 +208,7 @@ func (c *h1Conn) readHead(wait time.Duration) (int, error) {
 			// served (it has no body), and the next head sets its own.
 			return n, nil
 		}
-		if c.w-c.r > c.h.limit {
+		if c.w-c.r > c.g.lim.MaxHeaderBytes {
 			return -1, nil
 		}
 		if !deadlineSet {
@@ -319,15 +278,23 @@ func (c *h1Conn) handOver() bool {
 		pending = bytes.Clone(c.buf[c.r:c.w])
 	}
 	c.buf = nil
-	return c.h.handoff.give(&handoffConn{framingConn: c.fc, pending: pending})
+	return c.g.handoff.give(&handoffConn{framingConn: c.fc, pending: pending})
 }
 
 // parse reads the head at buf[r:r+n] (n includes the blank line) into a
 // request, or reports that the fast lane does not serve it.
 func (c *h1Conn) parse(n int) (*http.Request, bool) {
+	return parseHead(c.buf[c.r:c.r+n], c.tmpl, c.remote)
+}
+
+// parseHead reads a complete head (CRLF line ends, blank line included)
+// into a request copied from tmpl, or reports that the fast lane does not
+// serve it. What it accepts, net/http's server accepts and reads the same
+// way (FuzzParseHead checks that against http.ReadRequest).
+func parseHead(b []byte, tmpl *http.Request, remote string) (*http.Request, bool) {
 	// One string holds the method, target, names that are not interned
 	// and values of the request.
-	head := string(c.buf[c.r : c.r+n-2])
+	head := string(b[:len(b)-2])
 	line, rest, _ := strings.Cut(head, "\r\n")
 	var method string
 	switch {
@@ -339,7 +306,7 @@ func (c *h1Conn) parse(n int) (*http.Request, bool) {
 		return nil, false
 	}
 	target, ok := strings.CutSuffix(line, " HTTP/1.1")
-	if !ok || len(target) == 0 || target[0] != '/' || len(target) > int(c.h.s.cfg.Limits.MaxURIBytes) ||
+	if !ok || len(target) == 0 || target[0] != '/' ||
 		strings.IndexByte(target, ' ') >= 0 { // net/http reads "GET /a b HTTP/1.1" another way, and refuses it
 		return nil, false
 	}
@@ -391,14 +358,14 @@ func (c *h1Conn) parse(n int) (*http.Request, bool) {
 		return nil, false
 	}
 	r := new(http.Request)
-	*r = *c.tmpl
+	*r = *tmpl
 	r.Method = method
 	r.URL = u
 	r.Proto, r.ProtoMajor, r.ProtoMinor = "HTTP/1.1", 1, 1
 	r.Header = hdr
 	r.Body = http.NoBody
 	r.Host = host
-	r.RemoteAddr = c.remote
+	r.RemoteAddr = remote
 	r.RequestURI = target
 	return r, true
 }
@@ -418,67 +385,8 @@ func (c *h1Conn) serveOne(r *http.Request) (keep bool) {
 			keep = false
 		}
 	}()
-	c.h.s.ServeHTTP(w, r)
+	c.h.s.h(w, r, Framing{c: c.fc, seq: c.fc.nextSeq()})
 	return w.finish()
-}
-
-// handoffListener passes connections to net/http's Serve.
-type handoffListener struct {
-	addr  net.Addr
-	conns chan net.Conn
-	done  chan struct{}
-	once  sync.Once
-}
-
-func newHandoffListener(addr net.Addr) *handoffListener {
-	return &handoffListener{addr: addr, conns: make(chan net.Conn), done: make(chan struct{})}
-}
-
-// give hands c over, or closes it once the listener is closed.
-func (l *handoffListener) give(c net.Conn) bool {
-	select {
-	case l.conns <- c:
-		return true
-	case <-l.done:
-		c.Close()
-		return false
-	}
-}
-
-// Accept implements net.Listener.
-func (l *handoffListener) Accept() (net.Conn, error) {
-	select {
-	case c := <-l.conns:
-		return c, nil
-	case <-l.done:
-		return nil, net.ErrClosed
-	}
-}
-
-// Close implements net.Listener.
-func (l *handoffListener) Close() error {
-	l.once.Do(func() { close(l.done) })
-	return nil
-}
-
-// Addr implements net.Listener.
-func (l *handoffListener) Addr() net.Addr { return l.addr }
-
-// handoffConn is a framingConn handed to net/http with the bytes the fast
-// lane read and did not serve, which net/http reads first.
-type handoffConn struct {
-	*framingConn
-	pending []byte
-}
-
-// Read implements net.Conn.
-func (c *handoffConn) Read(p []byte) (int, error) {
-	if len(c.pending) > 0 {
-		n := copy(p, c.pending)
-		c.pending = c.pending[n:]
-		return n, nil
-	}
-	return c.framingConn.Read(p)
 }
 
 // fastHeaderKey returns the canonical form of the header name s, as
