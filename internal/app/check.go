@@ -6,6 +6,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/edgeward/edgeward/internal/accesslog"
 	"github.com/edgeward/edgeward/internal/config"
 	"github.com/edgeward/edgeward/internal/decision"
 	"github.com/edgeward/edgeward/internal/edge"
@@ -25,6 +26,13 @@ func CheckEdge(ctx context.Context, f *config.Edge) error {
 		return fmt.Errorf("cache: %w", err)
 	}
 	defer store.Close()
+	if p := f.Logging.AccessLog.Path; p == accesslog.PathStdout || p == accesslog.PathStderr {
+		// Nothing to check there, and its header would mix with validate's
+		// own output.
+		g := *f
+		g.Logging.AccessLog.Path = accesslog.PathOff
+		f = &g
+	}
 	s, err := build(ctx, f, store, loggerOf(Options{}))
 	if err != nil {
 		return err

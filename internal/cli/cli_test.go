@@ -75,7 +75,7 @@ func TestValidate_TellsTheKindFromTheContent(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(filepath.Base(tt.file), func(t *testing.T) {
 			code, out, errOut := run(t, "validate", "-c", tt.file)
-			if code != tt.wantCode || !strings.Contains(out, tt.wantOut) {
+			if code != tt.wantCode || !strings.HasPrefix(out, tt.wantOut) {
 				t.Errorf("validate -c %s = %d %q %q, want %d %q", tt.file, code, out, errOut, tt.wantCode, tt.wantOut)
 			}
 		})
