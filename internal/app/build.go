@@ -141,6 +141,11 @@ func build(ctx context.Context, f *config.Edge, store *httpcache.Store, log *slo
 			}
 			eb.Cache = c
 		}
+		if b.ResponseHeaders != nil {
+			if eb.ResponseHeaders, err = edge.NewResponseHeaders(*b.ResponseHeaders); err != nil {
+				return nil, fmt.Errorf("behaviors[%d].response_headers: %w", i, err)
+			}
+		}
 		s.behaviors = append(s.behaviors, eb)
 	}
 	return s, nil

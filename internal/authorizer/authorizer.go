@@ -69,6 +69,9 @@ type Authorizer struct {
 
 	keys keyTable
 
+	// cache keeps decisions (nil: decision_cache off).
+	cache *decisionCache
+
 	// limitedUntil is the end of the current 429 window (UnixNano, 0:
 	// none).
 	limitedUntil atomic.Int64
@@ -107,7 +110,18 @@ func New(name string, cfg Config, d Decider, opts Options) (*Authorizer, error) 
 		a.clock = time.Now
 	}
 	if cfg.Remote() {
-		a.endpoint = strings.TrimRight(cfg.ServiceURL, "/")
+		a.endpoint = strings.TrimRight(cfg.ServiceURL[0], "/")
+	}
+	if cfg.DecisionCache.Enabled {
+		urls := []string(cfg.ServiceURL)
+		if !cfg.Remote() {
+			urls = []string{Embedded}
+		}
+		seed := keySeed(urls, cfg.SecretHeaderName, cfg.SecretHeaderValue)
+		var err error
+		if a.cache, err = newDecisionCache(cfg, seed, opts.Clock, opts.Registerer, name); err != nil {
+			return nil, err
+		}
 	}
 	for _, t := range cfg.IncludeBody.ContentTypes {
 		a.types = append(a.types, strings.ToLower(strings.TrimSpace(t)))
@@ -148,35 +162,61 @@ func (a *Authorizer) ViewerRequest(ctx context.Context, r *edge.Request) (resp *
 	// the origin, whatever the edge stripped before.
 	r.HTTP.Header.Del(a.credHeader)
 
-	if wait := a.limitedFor(); wait > 0 {
-		a.m.limited.Inc()
-		return a.noDecision(ctx, r, phaseRequest, &rateLimitedError{wait: wait})
-	}
 	sreq, err := a.buildRequest(r)
 	if err != nil {
 		a.m.decisions[phaseRequest][resultError].Inc()
 		return nil, err
 	}
 
-	start := time.Now()
-	reply, err := a.decideRequest(ctx, sreq)
-	elapsed := time.Since(start)
-	r.DecisionTime += elapsed
-	a.m.latency[phaseRequest].Observe(elapsed.Seconds())
-	if err != nil {
-		return a.noDecision(ctx, r, phaseRequest, err)
+	// A kept decision calls nobody: it is served inside a 429 window too.
+	var key cacheKey
+	var reply *sideband.Reply
+	hit := false
+	if a.cache != nil {
+		key = keyOf(a.cache.seed, sreq, a.cache.volatile)
+		reply, hit = a.cache.get(key, sreq)
+		if hit && a.debug && a.log.Enabled(ctx, slog.LevelDebug) {
+			a.log.LogAttrs(ctx, slog.LevelDebug, "authorize: decision from the decision cache",
+				slog.String("function", a.name), slog.String("request_id", r.ID),
+				slog.String("method", sreq.Method), slog.String("url", redactURL(sreq.URL)),
+				slog.Bool("deny", reply.Response != nil))
+		}
+	}
+	if !hit {
+		if wait := a.limitedFor(); wait > 0 {
+			a.m.limited.Inc()
+			return a.noDecision(ctx, r, phaseRequest, &rateLimitedError{wait: wait})
+		}
+		start := time.Now()
+		if a.cache != nil {
+			reply, err = a.coalesced(ctx, key, sreq)
+		} else {
+			reply, err = a.decideRequest(ctx, sreq)
+		}
+		elapsed := time.Since(start)
+		r.DecisionTime += elapsed
+		a.m.latency[phaseRequest].Observe(elapsed.Seconds())
+		if err != nil {
+			return a.noDecision(ctx, r, phaseRequest, err)
+		}
 	}
 	if reply.Response != nil {
 		if !validStatus(reply.Response.ResponseCode) {
 			return a.noDecision(ctx, r, phaseRequest, fmt.Errorf("%w: deny with status %d", errBadDecision, reply.Response.ResponseCode))
 		}
 		a.m.decisions[phaseRequest][resultDeny].Inc()
+		if a.cache != nil && !hit {
+			a.cache.store(key, sreq, reply)
+		}
 		return denyResponse(reply.Response), nil
 	}
 	if err := a.apply(ctx, r, sreq, reply); err != nil {
 		return a.noDecision(ctx, r, phaseRequest, err)
 	}
 	a.m.decisions[phaseRequest][resultAllow].Inc()
+	if a.cache != nil && !hit {
+		a.cache.store(key, sreq, reply)
+	}
 	if a.cfg.ResponsePhase {
 		r.State = &exchange{state: reply.State, request: sreq}
 		// The service is to see the origin's body as text (SIDEBAND.md).
@@ -201,6 +241,9 @@ func (a *Authorizer) decideRequest(ctx context.Context, sreq *sideband.Request) 
 	bctx := newBudget(ctx, a.cfg.Timeout)
 	defer bctx.stop()
 	ctx = bctx
+	if len(a.cfg.ServiceURL) > 1 {
+		ctx = sideband.WithFailover(ctx)
+	}
 	var reply *sideband.Reply
 	info := callInfo{method: sreq.Method, url: sreq.URL, headers: sreq.Headers}
 	err := a.guarded(ctx, phaseRequest, info, func(ctx context.Context) (string, error) {

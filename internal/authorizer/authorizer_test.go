@@ -339,7 +339,7 @@ func TestAuthorize_ConnectionRefusedIs502AfterAllAttempts(t *testing.T) {
 	srv := sidebandtest.NewServer()
 	t.Cleanup(srv.Close)
 	two := 2
-	h := newHarnessWith(t, srv, Config{ServiceURL: "http://" + addr, SecretHeaderValue: testCredential, MaxRetries: &two, Timeout: 2 * time.Second})
+	h := newHarnessWith(t, srv, Config{ServiceURL: URLs{"http://" + addr}, SecretHeaderValue: testCredential, MaxRetries: &two, Timeout: 2 * time.Second})
 	_, err = h.a.ViewerRequest(context.Background(), viewerRequest("GET", "https://api.example.com/x", ""))
 	if e := asEdgeError(err); e == nil || e.Status != 502 {
 		t.Fatalf("ViewerRequest(refused) error = %v, want 502", err)
@@ -605,7 +605,7 @@ func TestAuthorize_DefaultIsFailClosed(t *testing.T) {
 func TestAuthorize_PanicIs500EvenWhenFailOpen(t *testing.T) {
 	t.Parallel()
 	d := deciderFunc{request: func(context.Context, *sideband.Request) (*sideband.Reply, error) { panic("bug") }}
-	a, err := New("f", Config{ServiceURL: Embedded, OnError: OnErrorAllow}, d, Options{})
+	a, err := New("f", Config{ServiceURL: URLs{Embedded}, OnError: OnErrorAllow}, d, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -649,7 +649,7 @@ func TestAuthorize_EmbeddedRepliesAreCheckedToo(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			d := deciderFunc{request: func(_ context.Context, r *sideband.Request) (*sideband.Reply, error) { return tt.reply(r), nil }}
-			a, err := New("f", Config{ServiceURL: Embedded}, d, Options{})
+			a, err := New("f", Config{ServiceURL: URLs{Embedded}}, d, Options{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -667,7 +667,7 @@ func TestAuthorize_EmbeddedRepliesAreCheckedToo(t *testing.T) {
 
 func TestAuthorize_ResponsePhaseAsksOriginForIdentity(t *testing.T) {
 	t.Parallel()
-	a, err := New("f", Config{ServiceURL: Embedded, ResponsePhase: true}, echoDecider, Options{})
+	a, err := New("f", Config{ServiceURL: URLs{Embedded}, ResponsePhase: true}, echoDecider, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

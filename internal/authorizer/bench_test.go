@@ -11,7 +11,7 @@ import (
 // in-memory Decider that allows everything unchanged: building the
 // request-phase body, the breaker, the retry loop and the diff.
 func BenchmarkViewerRequest(b *testing.B) {
-	a, err := New("authorize", Config{ServiceURL: Embedded}, echoDecider, Options{Registerer: prometheus.NewRegistry()})
+	a, err := New("authorize", Config{ServiceURL: URLs{Embedded}}, echoDecider, Options{Registerer: prometheus.NewRegistry()})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"mime"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 
@@ -46,8 +45,11 @@ type Config struct {
 	Type string `yaml:"type"`
 	// ServiceURL is the sideband service (SERVICE_URL), e.g.
 	// https://http-access-api.pingone.com/v1/environments/<envId>; empty or
-	// "embedded" means the embedded decision service, in-process.
-	ServiceURL string `yaml:"service_url"`
+	// "embedded" means the embedded decision service, in-process. A list
+	// of URLs names several services of one deployment: calls are spread
+	// over them, a retry goes to another one, and one that keeps failing
+	// leaves the rotation until a health probe finds it up.
+	ServiceURL URLs `yaml:"service_url"`
 	// SecretHeaderValue is the gateway credential (SECRET_HEADER_VALUE);
 	// required for a remote service_url.
 	SecretHeaderValue string `yaml:"secret_header_value"`
@@ -75,6 +77,13 @@ type Config struct {
 	CAFile string `yaml:"ca_file"`
 	// Breaker stops calling a failing service for a while.
 	Breaker Breaker `yaml:"breaker"`
+	// Pool tunes the connections to a remote service.
+	Pool Pool `yaml:"pool"`
+	// HealthCheck takes failing services out of rotation (several
+	// service URLs only).
+	HealthCheck HealthCheck `yaml:"health_check"`
+	// DecisionCache keeps decisions at the edge (off by default).
+	DecisionCache CacheConfig `yaml:"decision_cache"`
 }
 
 // IncludeBody selects the bodies sent in sideband calls (request bodies in
@@ -148,11 +157,14 @@ func (c *Config) Defaults() {
 	if c.Breaker.OpenFor == 0 {
 		c.Breaker.OpenFor = DefaultBreakerOpenFor
 	}
+	c.Pool.defaults()
+	c.HealthCheck.defaults()
+	c.DecisionCache.defaults()
 }
 
 // Remote reports whether ServiceURL names a remote service (not the
 // embedded one).
-func (c *Config) Remote() bool { return c.ServiceURL != "" && c.ServiceURL != Embedded }
+func (c *Config) Remote() bool { return c.ServiceURL.remote() }
 
 // OwnedHeaders returns the headers the edge must strip from every inbound
 // request for this function: the credential header.
@@ -175,17 +187,7 @@ func (c *Config) Validate() error {
 		add("type", "unknown function type %q (want sideband)", c.Type)
 	}
 	if c.Remote() {
-		u, err := url.Parse(c.ServiceURL)
-		switch {
-		case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
-			add("service_url", "want an http or https URL, or %q", Embedded)
-		case u.User != nil:
-			add("service_url", "must not carry credentials (use secret_header_value)")
-		case u.RawQuery != "" || u.ForceQuery || u.Fragment != "":
-			add("service_url", "must not have a query or fragment")
-		case c.CAFile != "" && u.Scheme != "https":
-			add("ca_file", "only used with an https service_url")
-		}
+		c.validateURLs(add)
 		if c.SecretHeaderValue == "" {
 			add("secret_header_value", "required for a remote service_url (the gateway credential, e.g. ${EDGEWARD_GATEWAY_CREDENTIAL})")
 		}
@@ -221,6 +223,9 @@ func (c *Config) Validate() error {
 	if c.Breaker.OpenFor <= 0 {
 		add("breaker.open_for", "must be > 0")
 	}
+	c.Pool.validate(add)
+	c.HealthCheck.validate(add)
+	c.DecisionCache.validate(c, add)
 	return errors.Join(errs...)
 }
 
@@ -228,11 +233,15 @@ func (c *Config) Validate() error {
 // service_url.
 func (c *Config) clientConfig() sideband.ClientConfig {
 	return sideband.ClientConfig{
-		ServiceURL:       c.ServiceURL,
+		ServiceURLs:      c.ServiceURL,
 		CredentialHeader: c.SecretHeaderName,
 		Credential:       c.SecretHeaderValue,
 		CAFile:           c.CAFile,
 		Timeout:          c.Timeout,
+		MaxIdleConns:     c.Pool.MaxIdlePerService,
+		Protocol:         c.Pool.Protocol,
+		UnhealthyAfter:   c.HealthCheck.UnhealthyAfter,
+		ProbeInterval:    c.HealthCheck.Interval,
 	}
 }
 
@@ -242,7 +251,7 @@ func (c *Config) clientConfig() sideband.ClientConfig {
 func NewDecider(cfg Config) (*sideband.Client, error) {
 	cfg.Defaults()
 	if !cfg.Remote() {
-		return nil, fmt.Errorf("service_url: %q has no remote client (use the embedded decision service's Decider)", cfg.ServiceURL)
+		return nil, fmt.Errorf("service_url: %q has no remote client (use the embedded decision service's Decider)", cfg.ServiceURL.String())
 	}
 	c, err := sideband.NewClient(cfg.clientConfig())
 	if err != nil {

@@ -44,10 +44,12 @@ breaker: {failures: 3, open_for: 30s}
 	c.Defaults()
 	zero := 0
 	want := Config{
-		Type: "sideband", ServiceURL: "https://http-access-api.pingone.com/v1/environments/env-1",
+		Type: "sideband", ServiceURL: URLs{"https://http-access-api.pingone.com/v1/environments/env-1"},
 		SecretHeaderValue: "s3cret", SecretHeaderName: "PDG-TOKEN", Debug: true, MaxRetries: &zero,
 		Timeout: 3 * time.Second, IncludeBody: IncludeBody{ContentTypes: []string{"application/json", "text/*"}, MaxBytes: 8 * size.KiB},
 		ResponsePhase: true, OnError: "allow", CAFile: "/etc/ssl/ping.pem", Breaker: Breaker{Failures: 3, OpenFor: 30 * time.Second},
+		Pool:        Pool{MaxIdlePerService: DefaultMaxIdlePerHost, Protocol: DefaultPoolProtocol},
+		HealthCheck: HealthCheck{UnhealthyAfter: 2, Interval: 5 * time.Second},
 	}
 	if diff := cmp.Diff(want, c); diff != "" {
 		t.Errorf("decoded config mismatch (-want +got):\n%s", diff)
@@ -102,6 +104,8 @@ func TestConfig_Defaults(t *testing.T) {
 		Type: "sideband", SecretHeaderName: "CLIENT-TOKEN", MaxRetries: &one, Timeout: 5 * time.Second,
 		IncludeBody: IncludeBody{ContentTypes: []string{"application/json"}, MaxBytes: 40 * size.KiB},
 		OnError:     "deny", Breaker: Breaker{Failures: 5, OpenFor: 10 * time.Second},
+		Pool:        Pool{MaxIdlePerService: 256, Protocol: "auto"},
+		HealthCheck: HealthCheck{UnhealthyAfter: 2, Interval: 5 * time.Second},
 	}
 	if diff := cmp.Diff(want, c); diff != "" {
 		t.Errorf("Defaults() mismatch (-want +got):\n%s", diff)
@@ -125,13 +129,13 @@ func TestConfig_ValidateReportsEveryProblemWithItsPath(t *testing.T) {
 		cfg  Config
 		want []string
 	}{
-		{"remote without credential", Config{ServiceURL: "https://a.example"}, []string{"secret_header_value: required"}},
-		{"not http", Config{ServiceURL: "ftp://a.example", SecretHeaderValue: "x"}, []string{"service_url: want an http or https URL"}},
-		{"relative", Config{ServiceURL: "a.example/v1", SecretHeaderValue: "x"}, []string{"service_url: want an http or https URL"}},
-		{"userinfo", Config{ServiceURL: "https://u:p@a.example", SecretHeaderValue: "x"}, []string{"service_url: must not carry credentials"}},
-		{"query", Config{ServiceURL: "https://a.example/?x=1", SecretHeaderValue: "x"}, []string{"service_url: must not have a query"}},
-		{"ca_file with http", Config{ServiceURL: "http://a.example", SecretHeaderValue: "x", CAFile: "ca.pem"}, []string{"ca_file: only used with an https"}},
-		{"ca_file embedded", Config{ServiceURL: "embedded", CAFile: "ca.pem"}, []string{"ca_file: only used with an https"}},
+		{"remote without credential", Config{ServiceURL: URLs{"https://a.example"}}, []string{"secret_header_value: required"}},
+		{"not http", Config{ServiceURL: URLs{"ftp://a.example"}, SecretHeaderValue: "x"}, []string{"service_url: want an http or https URL"}},
+		{"relative", Config{ServiceURL: URLs{"a.example/v1"}, SecretHeaderValue: "x"}, []string{"service_url: want an http or https URL"}},
+		{"userinfo", Config{ServiceURL: URLs{"https://u:p@a.example"}, SecretHeaderValue: "x"}, []string{"service_url: must not carry credentials"}},
+		{"query", Config{ServiceURL: URLs{"https://a.example/?x=1"}, SecretHeaderValue: "x"}, []string{"service_url: must not have a query"}},
+		{"ca_file with http", Config{ServiceURL: URLs{"http://a.example"}, SecretHeaderValue: "x", CAFile: "ca.pem"}, []string{"ca_file: only used with an https"}},
+		{"ca_file embedded", Config{ServiceURL: URLs{"embedded"}, CAFile: "ca.pem"}, []string{"ca_file: only used with an https"}},
 		{"everything wrong", Config{
 			Type: "lambda", SecretHeaderName: "a b", MaxRetries: &big, Timeout: -time.Second,
 			IncludeBody: IncludeBody{ContentTypes: []string{"json"}, MaxBytes: -1}, OnError: "maybe",
@@ -182,13 +186,13 @@ func TestConfig_OwnedHeaders(t *testing.T) {
 
 func TestNewDecider(t *testing.T) {
 	t.Parallel()
-	if _, err := NewDecider(Config{ServiceURL: "embedded"}); err == nil {
+	if _, err := NewDecider(Config{ServiceURL: URLs{"embedded"}}); err == nil {
 		t.Error("NewDecider(embedded) = nil error, want one (the embedded service has no HTTP client)")
 	}
 	if _, err := NewDecider(Config{}); err == nil {
 		t.Error("NewDecider(empty service_url) = nil error, want one")
 	}
-	d, err := NewDecider(Config{ServiceURL: "https://a.example/v1/", SecretHeaderValue: "x"})
+	d, err := NewDecider(Config{ServiceURL: URLs{"https://a.example/v1/"}, SecretHeaderValue: "x"})
 	if err != nil {
 		t.Fatalf("NewDecider(remote) error: %v", err)
 	}
@@ -196,7 +200,7 @@ func TestNewDecider(t *testing.T) {
 	if got := d.URL(); got != "https://a.example/v1/sideband/request" {
 		t.Errorf("NewDecider(remote).URL() = %q, want https://a.example/v1/sideband/request", got)
 	}
-	if _, err := NewDecider(Config{ServiceURL: "https://a.example", SecretHeaderValue: "x", CAFile: "/nonexistent.pem"}); err == nil {
+	if _, err := NewDecider(Config{ServiceURL: URLs{"https://a.example"}, SecretHeaderValue: "x", CAFile: "/nonexistent.pem"}); err == nil {
 		t.Error("NewDecider(missing ca_file) = nil error, want one")
 	}
 }

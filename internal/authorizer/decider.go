@@ -3,6 +3,11 @@
 // edge. It asks a Decider for a sideband decision on every request, applies
 // an allow as a diff to the forwarded request, answers the viewer with a
 // deny, and fails closed when there is no decision.
+//
+// With decision_cache on, a decision the service already made for the
+// same call (every input it sees, see keyOf) is taken from memory before
+// any call, and identical decisions in flight share one call; otherwise
+// the call goes through the breaker and retries to the Decider.
 package authorizer
 
 import (

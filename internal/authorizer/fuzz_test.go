@@ -30,7 +30,7 @@ func FuzzViewerRequestReply(f *testing.F) {
 		d := deciderFunc{request: func(context.Context, *sideband.Request) (*sideband.Reply, error) {
 			return sideband.DecodeReply(reply)
 		}}
-		a, err := New("f", Config{ServiceURL: Embedded, MaxRetries: &zero}, d, Options{})
+		a, err := New("f", Config{ServiceURL: URLs{Embedded}, MaxRetries: &zero}, d, Options{})
 		if err != nil {
 			t.Fatal(err)
 		}

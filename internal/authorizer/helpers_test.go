@@ -38,7 +38,7 @@ func newHarness(t *testing.T, mod func(*Config), script ...sidebandtest.Reply) *
 	srv := sidebandtest.NewServer(script...)
 	t.Cleanup(srv.Close)
 	cfg := Config{
-		ServiceURL:        srv.URL + testEnvPath,
+		ServiceURL:        URLs{srv.URL + testEnvPath},
 		SecretHeaderValue: testCredential,
 		Timeout:           2 * time.Second,
 		Debug:             true,

@@ -27,7 +27,7 @@ func Root(out, errOut io.Writer) *cobra.Command {
 	root.SetVersionTemplate("edgeward {{.Version}}\n")
 	root.SetOut(out)
 	root.SetErr(errOut)
-	root.AddCommand(serveCmd(), decisionCmd(), validateCmd(), demoCmd(), tokenCmd(), invalidateCmd(), versionCmd())
+	root.AddCommand(serveCmd(), decisionCmd(), validateCmd(), demoCmd(), tokenCmd(), invalidateCmd(), versionCmd(), importCmd())
 	return root
 }
 

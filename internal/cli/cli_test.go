@@ -68,9 +68,9 @@ func TestValidate_TellsTheKindFromTheContent(t *testing.T) {
 		wantCode int
 		wantOut  string
 	}{
-		{"../../examples/standalone/decision.yaml", 0, "ok (decision service file)"},
-		{"../../examples/standalone/edge.yaml", 0, "ok (edge file)"},
-		{"../../examples/edgeward.yaml", 0, "ok (edge file)"},
+		{"../../examples/standalone/decision.yaml", 0, "ok\nread as: decision service file\n"},
+		{"../../examples/standalone/edge.yaml", 0, "ok\nread as: edge file\n"},
+		{"../../examples/edgeward.yaml", 0, "ok\nread as: edge file\n"},
 	}
 	for _, tt := range tests {
 		t.Run(filepath.Base(tt.file), func(t *testing.T) {

@@ -105,7 +105,7 @@ service's (edgeward decision serve). --kind overrides it.`,
 				fmt.Fprintln(cmd.OutOrStdout(), err)
 				return fmt.Errorf("%s is not a valid %s file", file, kindName(k))
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "ok (%s file)\n", kindName(k))
+			fmt.Fprintf(cmd.OutOrStdout(), "ok\nread as: %s file\n", kindName(k))
 			restart := config.RestartKeys
 			if k == config.KindDecision {
 				restart = config.DecisionRestartKeys

@@ -35,6 +35,7 @@ func ParseEdge(name string, data []byte, lookup LookupEnv) (*Edge, error) {
 	if err := s.Err(); err != nil {
 		return nil, err
 	}
+	f.resolvePolicies(s)
 	f.defaults()
 	f.validate(s)
 	if err := s.Err(); err != nil {
@@ -127,7 +128,7 @@ func (f *Edge) validate(s *Source) {
 		if fn.Remote() {
 			checkCA(s, "functions."+name+".ca_file", fn.CAFile)
 		}
-		if embedded(fn.ServiceURL) && f.Decision == nil {
+		if !fn.Remote() && f.Decision == nil {
 			s.Errorf("functions."+name+".service_url", "required: there is no decision section to call in-process (set service_url to a sideband service URL, or add decision:)")
 		}
 	}

@@ -40,6 +40,13 @@ type Behavior struct {
 	ViewerRequest string `yaml:"viewer_request"`
 	// Cache is the behavior's cache policy; absent means no caching.
 	Cache *httpcache.PolicyConfig `yaml:"cache"`
+	// CachePolicy, OriginRequestPolicy, ResponseHeadersPolicy and
+	// ResponseHeaders name CloudFront's managed policies or hold a custom
+	// response headers policy (see policies.go).
+	CachePolicy           string                      `yaml:"cache_policy"`
+	OriginRequestPolicy   string                      `yaml:"origin_request_policy"`
+	ResponseHeadersPolicy string                      `yaml:"response_headers_policy"`
+	ResponseHeaders       *edge.ResponseHeadersConfig `yaml:"response_headers"`
 }
 
 // Logging configures the process log and the access log.

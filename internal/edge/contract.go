@@ -179,4 +179,6 @@ type Behavior struct {
 	ResponseFunction ResponseFunction
 	// Cache is the behavior's cache, or nil when caching is disabled.
 	Cache Cache
+	// ResponseHeaders is the behavior's response headers policy, or nil.
+	ResponseHeaders *ResponseHeaders
 }

@@ -10,9 +10,14 @@
 //	                    canonical path
 //	behavior            first path pattern that matches the canonical path;
 //	                    405 for a method the behavior does not allow
+//	CORS preflight      Behavior.ResponseHeaders with preflight: edge answers
+//	                    a preflight here, before the function (no credentials)
 //	viewer-request fn   Behavior.Function: allow (possibly changed) or answer
 //	cache / origin      Behavior.Cache, which calls Behavior.Origin on a miss
-//	viewer response     Behavior.ResponseFunction on the buffered answer
+//	viewer response     Behavior.ResponseHeaders (response headers policy:
+//	                    CORS, security, custom and removed headers,
+//	                    Server-Timing) as the header is written, and
+//	                    Behavior.ResponseFunction on the buffered answer
 //	log                 one access-log Record and the metrics
 //
 // Everything a stage needs travels in one per-request struct (Request);

@@ -141,6 +141,9 @@ func (s *Server) pipeline(x *exchange, w http.ResponseWriter, hr *http.Request) 
 			Header: http.Header{"Allow": {rt.allow}}})
 		return
 	}
+	if rt.b.ResponseHeaders != nil && s.viewerResponseHeaders(x, rt) {
+		return // a CORS preflight answered at the edge
+	}
 	if rt.b.Function != nil {
 		done, err := s.viewerRequestFunction(x, rt)
 		if err != nil {
@@ -328,6 +331,7 @@ func (s *Server) cache(x *exchange, rt *route) {
 		x.bw = newBufferWriter(int(x.snap.cfg.ResponseBufferMax))
 		w = x.bw
 	}
+	w = wrapResponseHeaders(w, rt, &x.req)
 	var err error
 	o := rt.b.Origin
 	if x.tspan != nil {

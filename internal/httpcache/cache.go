@@ -45,10 +45,11 @@ func (s *Store) Policy(behavior string, cfg PolicyConfig) (*Cache, error) {
 		enabled:  cfg.Enabled(),
 		m:        s.metrics.behavior(behavior),
 		ttl: ttls{
-			min: cfg.MinTTL, def: *cfg.DefaultTTL, max: cfg.MaxTTL,
+			min: cfg.MinTTL, def: *cfg.DefaultTTL, max: *cfg.MaxTTL,
 			errorMin: *cfg.ErrorCachingMinTTL, errorTTLs: cfg.ErrorTTLs,
 			staleIfError: cfg.StaleIfError, staleWhileReval: cfg.StaleWhileRevalidate,
 			keepStale: *cfg.KeepStale, cacheSetCookie: cfg.CacheSetCookie,
+			unreachable: *cfg.StaleIfUnreachable,
 		},
 		keyQuery:     compileList(cfg.Key.QueryStrings, false),
 		keyCookies:   compileList(cfg.Key.Cookies, false),
@@ -85,6 +86,10 @@ func (c *Cache) Serve(w http.ResponseWriter, r *edge.Request, o edge.Origin) err
 	switch {
 	case !c.enabled || len(req.Header["Upgrade"]) > 0:
 		return c.pass(w, r, o, r, nil)
+	case c.ttl.max <= 0 && safeMethod(req.Method):
+		// max_ttl 0 (CachingDisabled): nothing is stored, so nothing is
+		// looked up or collapsed; the forwarding rules still apply.
+		return c.pass(w, r, o, c.originRequest(r, req.Context(), nil, false), nil)
 	case req.Method == http.MethodGet || req.Method == http.MethodHead:
 	case req.Method == http.MethodOptions && c.options:
 	case safeMethod(req.Method):
@@ -197,7 +202,7 @@ func (c *Cache) follow(w http.ResponseWriter, r *edge.Request, o edge.Origin, pa
 		return nil
 	}
 	if f.err != nil {
-		if e != nil && e.staleIfError(now) {
+		if e != nil && e.staleIfUnreachable(now) {
 			c.serveEntry(w, r, e, now, edge.ResultHit)
 			return nil
 		}
@@ -254,7 +259,7 @@ func (c *Cache) fill(w http.ResponseWriter, r *edge.Request, o edge.Origin, path
 	r.OriginTime = fr.OriginTime
 	now := c.s.now()
 	if ferr != nil {
-		if stale != nil && stale.staleIfError(now) {
+		if stale != nil && stale.staleIfUnreachable(now) {
 			c.serveEntry(w, r, stale, now, edge.ResultHit)
 			return nil
 		}

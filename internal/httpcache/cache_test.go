@@ -167,6 +167,7 @@ func TestServe_StaleIfError(t *testing.T) {
 			t.Parallel()
 			cfg := honest()
 			cfg.StaleIfError = tt.policy
+			cfg.StaleIfUnreachable = ptr(time.Duration(0)) // stale-if-error alone
 			_, c, clock := newCache(t, cfg, StoreConfig{})
 			o := newOrigin(t, clock, fixed(200, "v1", "Cache-Control: "+tt.cc, `ETag: "1"`))
 			serve(t, c, o, "GET", "/a")
@@ -180,6 +181,56 @@ func TestServe_StaleIfError(t *testing.T) {
 			rec, _ := serve(t, c, up, "GET", "/a")
 			if rec.Code != tt.wantCode || (tt.wantBody != "" && rec.Body.String() != tt.wantBody) {
 				t.Errorf("stale-if-error = %d %q, want %d %q", rec.Code, rec.Body, tt.wantCode, tt.wantBody)
+			}
+		})
+	}
+}
+
+// TestServe_StaleIfUnreachable pins the default for an origin that cannot
+// be reached: a stale object is served (as CloudFront serves expired
+// objects while a custom origin is unavailable), within
+// stale_if_unreachable, never when the response forbids serving stale
+// (RFC 9111 4.2.4), and never for an origin that answers 503.
+func TestServe_StaleIfUnreachable(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name     string
+		cc       string
+		window   *time.Duration // nil: the default (1h)
+		advance  time.Duration
+		down     bool
+		wantCode int
+	}{
+		{"default: served stale", "max-age=10", nil, 30 * time.Minute, true, 200},
+		{"default: past one hour", "max-age=10", nil, 61 * time.Minute, true, 502},
+		{"configured window", "max-age=10", ptr(5 * time.Minute), 4 * time.Minute, true, 200},
+		{"past the configured window", "max-age=10", ptr(5 * time.Minute), 6 * time.Minute, true, 502},
+		{"off", "max-age=10", ptr(time.Duration(0)), time.Minute, true, 502},
+		{"must-revalidate forbids", "max-age=10, must-revalidate", nil, time.Minute, true, 502},
+		{"proxy-revalidate forbids", "max-age=10, proxy-revalidate", nil, time.Minute, true, 502},
+		{"s-maxage forbids", "s-maxage=10", nil, time.Minute, true, 502},
+		{"no-cache forbids", "no-cache", nil, time.Minute, true, 502},
+		{"an answering origin's 503 is passed on", "max-age=10", nil, time.Minute, false, 503},
+		{"stale-if-error beyond the window still counts", "max-age=10, stale-if-error=7200", nil, 90 * time.Minute, true, 200},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			cfg := honest()
+			cfg.StaleIfUnreachable = tt.window
+			_, c, clock := newCache(t, cfg, StoreConfig{})
+			o := newOrigin(t, clock, fixed(200, "v1", "Cache-Control: "+tt.cc))
+			serve(t, c, o, "GET", "/a")
+			clock.Advance(tt.advance)
+			var up edge.Origin = o
+			if tt.down {
+				up = &downOrigin{}
+			} else {
+				o.setHandler(fixed(503, "down"))
+			}
+			rec, _ := serve(t, c, up, "GET", "/a")
+			if rec.Code != tt.wantCode || (tt.wantCode == 200 && rec.Body.String() != "v1") {
+				t.Errorf("origin unreachable after %v = %d %q, want %d", tt.advance, rec.Code, rec.Body, tt.wantCode)
 			}
 		})
 	}

@@ -42,10 +42,16 @@ func newCapture(w http.ResponseWriter, limit int64, decide func(int, http.Header
 // Header implements http.ResponseWriter.
 func (c *capture) Header() http.Header { return c.header }
 
-// WriteHeader implements http.ResponseWriter. Informational responses are
-// not relayed.
+// WriteHeader implements http.ResponseWriter. Informational responses
+// (102 Processing, 103 Early Hints) are relayed to the viewer at once, as
+// on a behavior without a cache (RFC 9110 15.2: a proxy forwards 1xx), and
+// never stored; a background refresh has no viewer and drops them.
 func (c *capture) WriteHeader(code int) {
-	if c.wroteHeader || code < 200 {
+	if c.wroteHeader {
+		return
+	}
+	if code < 200 {
+		c.interim(code)
 		return
 	}
 	c.wroteHeader = true
@@ -71,6 +77,27 @@ func (c *capture) WriteHeader(code int) {
 			h[k] = v
 		}
 		c.w.WriteHeader(code)
+	}
+}
+
+// interim relays one informational response: its header fields, which
+// the origin stage put in c.header, go out with it and are then removed
+// from the viewer's header map (the origin clears c.header itself).
+func (c *capture) interim(code int) {
+	if c.w == nil || code == http.StatusSwitchingProtocols {
+		return
+	}
+	h := c.w.Header()
+	var added []string
+	for k, v := range c.header {
+		if _, ok := h[k]; !ok {
+			added = append(added, k)
+			h[k] = v
+		}
+	}
+	c.w.WriteHeader(code)
+	for _, k := range added {
+		delete(h, k)
 	}
 }
 

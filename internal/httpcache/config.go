@@ -23,6 +23,10 @@ const (
 	DefaultMaxTTL             = 365 * 24 * time.Hour
 	DefaultErrorCachingMinTTL = 10 * time.Second // CloudFront's error caching minimum TTL
 	DefaultKeepStale          = 10 * time.Minute
+	// DefaultStaleIfUnreachable is how long past its freshness an object
+	// is served when the origin cannot be reached (see
+	// PolicyConfig.StaleIfUnreachable).
+	DefaultStaleIfUnreachable = time.Hour
 )
 
 // maxDuration bounds every duration in a policy, so that sums of them
@@ -90,8 +94,10 @@ type PolicyConfig struct {
 	// for a heuristic). Default 24h, as in CloudFront; 0 stores such
 	// responses only for revalidation.
 	DefaultTTL *time.Duration `yaml:"default_ttl"`
-	// MaxTTL caps every freshness lifetime. Default 365 days.
-	MaxTTL time.Duration `yaml:"max_ttl"`
+	// MaxTTL caps every freshness lifetime. Default 365 days when the key
+	// is left out; an explicit 0s means zero, as in CloudFront: nothing is
+	// stored (CachingDisabled is min, default and max TTL 0).
+	MaxTTL *time.Duration `yaml:"max_ttl"`
 	// CachedMethods is [GET, HEAD] (default) or [GET, HEAD, OPTIONS].
 	CachedMethods []string `yaml:"cached_methods"`
 	// Key selects what, besides the behavior, host and path, tells objects
@@ -118,6 +124,16 @@ type PolicyConfig struct {
 	// the response has no stale-if-error of its own. Default 0: the
 	// origin's headers decide.
 	StaleIfError time.Duration `yaml:"stale_if_error"`
+	// StaleIfUnreachable lets a stale object be served, for this long
+	// past its freshness, when the origin cannot be reached at all
+	// (connection refused or reset, timeout: no response), unless the
+	// response said must-revalidate, proxy-revalidate, no-cache or
+	// s-maxage (RFC 9111 4.2.4 allows a disconnected cache to do so).
+	// CloudFront documents that it keeps serving expired objects while a
+	// custom origin is unavailable; edgeward does the same by default,
+	// bounded to 1h so that stale objects do not fill memory; 0 turns it
+	// off. An origin that answers (even 5xx) is governed by StaleIfError.
+	StaleIfUnreachable *time.Duration `yaml:"stale_if_unreachable"`
 	// StaleWhileRevalidate is the same for serving a stale object while it
 	// is refreshed in the background (stale-while-revalidate).
 	StaleWhileRevalidate time.Duration `yaml:"stale_while_revalidate"`
@@ -282,11 +298,14 @@ func (c *PolicyConfig) Defaults() {
 	if c.Enable == nil {
 		c.Enable = ptr(true)
 	}
-	if c.DefaultTTL == nil {
-		c.DefaultTTL = ptr(DefaultDefaultTTL)
+	if c.MaxTTL == nil {
+		c.MaxTTL = ptr(DefaultMaxTTL)
 	}
-	if c.MaxTTL == 0 {
-		c.MaxTTL = DefaultMaxTTL
+	if c.DefaultTTL == nil {
+		// CloudFront's default TTL is a day, or min_ttl when that is
+		// longer; a max_ttl below it lowers it (so max_ttl: 0s alone
+		// means no caching, not an error).
+		c.DefaultTTL = ptr(min(max(DefaultDefaultTTL, c.MinTTL), max(*c.MaxTTL, 0)))
 	}
 	if len(c.CachedMethods) == 0 {
 		c.CachedMethods = []string{http.MethodGet, http.MethodHead}
@@ -305,6 +324,9 @@ func (c *PolicyConfig) Defaults() {
 	if c.SurrogateControl == nil {
 		c.SurrogateControl = ptr(true)
 	}
+	if c.StaleIfUnreachable == nil {
+		c.StaleIfUnreachable = ptr(DefaultStaleIfUnreachable)
+	}
 }
 
 // Validate reports every problem, each prefixed with its key. It expects
@@ -315,9 +337,10 @@ func (c *PolicyConfig) Validate() error {
 		key string
 		v   *time.Duration
 	}{
-		{"min_ttl", &c.MinTTL}, {"default_ttl", c.DefaultTTL}, {"max_ttl", &c.MaxTTL},
+		{"min_ttl", &c.MinTTL}, {"default_ttl", c.DefaultTTL}, {"max_ttl", c.MaxTTL},
 		{"error_caching_min_ttl", c.ErrorCachingMinTTL}, {"stale_if_error", &c.StaleIfError},
 		{"stale_while_revalidate", &c.StaleWhileRevalidate}, {"keep_stale", c.KeepStale},
+		{"stale_if_unreachable", c.StaleIfUnreachable},
 	} {
 		if d.v != nil && *d.v > maxDuration {
 			errs = append(errs, fmt.Errorf("%s: at most %s (100 years)", d.key, maxDuration))
@@ -326,21 +349,21 @@ func (c *PolicyConfig) Validate() error {
 	if c.MinTTL < 0 {
 		errs = append(errs, errors.New("min_ttl: must be >= 0"))
 	}
-	if c.MaxTTL < 0 {
-		errs = append(errs, errors.New("max_ttl: must be >= 0"))
+	maxTTL := DefaultMaxTTL
+	if c.MaxTTL != nil {
+		maxTTL = *c.MaxTTL
 	}
-	// The comparisons below only mean something between valid bounds: a
-	// negative max_ttl is one error, not three.
-	bounds := c.MinTTL >= 0 && c.MaxTTL >= 0
-	if bounds && c.MinTTL > c.MaxTTL {
-		errs = append(errs, fmt.Errorf("min_ttl: %s is larger than max_ttl %s", c.MinTTL, c.MaxTTL))
+	if maxTTL < 0 {
+		errs = append(errs, errors.New("max_ttl: must be >= 0"))
+	} else if c.MinTTL > maxTTL {
+		errs = append(errs, fmt.Errorf("min_ttl: %s is larger than max_ttl %s", c.MinTTL, maxTTL))
 	}
 	if c.DefaultTTL != nil {
 		switch d := *c.DefaultTTL; {
 		case d < 0:
 			errs = append(errs, errors.New("default_ttl: must be >= 0"))
-		case bounds && c.MinTTL <= c.MaxTTL && (d < c.MinTTL || d > c.MaxTTL):
-			errs = append(errs, fmt.Errorf("default_ttl: %s must be between min_ttl %s and max_ttl %s", d, c.MinTTL, c.MaxTTL))
+		case maxTTL >= 0 && c.MinTTL <= maxTTL && (d < c.MinTTL || d > maxTTL):
+			errs = append(errs, fmt.Errorf("default_ttl: %s must be between min_ttl %s and max_ttl %s", d, c.MinTTL, maxTTL))
 		}
 	}
 	errs = append(errs, validateMethods(c.CachedMethods)...)
@@ -383,6 +406,9 @@ func (c *PolicyConfig) Validate() error {
 	}
 	if c.StaleWhileRevalidate < 0 {
 		errs = append(errs, errors.New("stale_while_revalidate: must be >= 0"))
+	}
+	if c.StaleIfUnreachable != nil && *c.StaleIfUnreachable < 0 {
+		errs = append(errs, errors.New("stale_if_unreachable: must be >= 0"))
 	}
 	if c.KeepStale != nil && *c.KeepStale < 0 {
 		errs = append(errs, errors.New("keep_stale: must be >= 0"))

@@ -29,11 +29,12 @@ func TestPolicyConfig_DefaultsKeepExplicitZeros(t *testing.T) {
 	var d PolicyConfig
 	d.Defaults()
 	want := PolicyConfig{
-		Enable: ptr(true), DefaultTTL: ptr(24 * time.Hour), MaxTTL: 365 * 24 * time.Hour,
+		Enable: ptr(true), DefaultTTL: ptr(24 * time.Hour), MaxTTL: ptr(365 * 24 * time.Hour),
 		CachedMethods:      []string{"GET", "HEAD"},
 		Key:                KeyConfig{QueryStrings: List{Mode: ListAll}, Cookies: List{Mode: ListNone}},
 		Forward:            ForwardConfig{Headers: List{Mode: ListNone}, Cookies: List{Mode: ListNone}, QueryStrings: List{Mode: ListNone}},
 		ErrorCachingMinTTL: ptr(10 * time.Second), KeepStale: ptr(10 * time.Minute), SurrogateControl: ptr(true),
+		StaleIfUnreachable: ptr(time.Hour),
 	}
 	if diff := cmp.Diff(want, d); diff != "" {
 		t.Errorf("Defaults() mismatch (-want +got):\n%s", diff)
@@ -88,7 +89,7 @@ func TestPolicyConfig_ValidateReportsEveryProblem(t *testing.T) {
 	t.Parallel()
 	c := PolicyConfig{
 		MinTTL:        2 * time.Hour,
-		MaxTTL:        time.Hour,
+		MaxTTL:        ptr(time.Hour),
 		DefaultTTL:    ptr(-time.Second),
 		CachedMethods: []string{"GET", "POST"},
 		Key: KeyConfig{
@@ -152,7 +153,7 @@ func TestPolicyConfig_DecodesTheDesignExample(t *testing.T) {
 	if err := c.Validate(); err != nil {
 		t.Fatalf("Validate() = %v", err)
 	}
-	if *c.DefaultTTL != time.Minute || c.MaxTTL != time.Hour || c.Key.Cookies.Mode != ListNone ||
+	if *c.DefaultTTL != time.Minute || *c.MaxTTL != time.Hour || c.Key.Cookies.Mode != ListNone ||
 		c.Forward.Headers.Mode != ListInclude || c.ErrorTTLs[404] != 5*time.Second {
 		t.Errorf("decoded %+v", c)
 	}

@@ -10,12 +10,27 @@
 // # Policy
 //
 // The rules are RFC 9111 for a shared cache (plus RFC 5861's stale-*
-// extensions and Surrogate-Control), with CloudFront's cache-policy
-// controls on top:
+// extensions, RFC 9213's targeted fields and Surrogate-Control), with
+// CloudFront's cache-policy controls on top:
 //
-//   - Freshness: Surrogate-Control max-age (targeted at "edgeward" or at
-//     every surrogate) > s-maxage > max-age > Expires - Date, clamped into
-//     [min_ttl, max_ttl]. Without any: 10% of the time since Last-Modified
+//   - Which field speaks: the first of Edgeward-Cache-Control (edgeward's
+//     own targeted field, RFC 9213 2.1), CDN-Cache-Control (RFC 9213) that
+//     is present and parses as a Structured Field Dictionary replaces
+//     Cache-Control and Surrogate-Control entirely for the cache's own
+//     decisions (so CDN-Cache-Control: max-age=60 stores a response that
+//     Cache-Control calls private); a targeted field that does not parse
+//     is ignored whole, and a directive of the wrong type (max-age="60",
+//     max-age=1.5, no-store=?0) is ignored alone. Otherwise Surrogate-
+//     Control (targeted at "edgeward", else untargeted) sets the lifetime
+//     ahead of Cache-Control. Every one of these fields reaches the viewer
+//     unchanged.
+//   - Freshness: Surrogate-Control max-age > s-maxage > max-age >
+//     Expires minus Date, clamped into [min_ttl, max_ttl]. Expires, Date and
+//     Last-Modified are read by the HTTP-date grammar of RFC 9110 5.6.7
+//     exactly (http.ParseTime accepts more); an Expires that is not a
+//     valid HTTP-date means already expired (RFC 9111 5.3). max_ttl: 0s
+//     stores nothing (CloudFront's CachingDisabled); a max_ttl left out is
+//     365 days. Without any: 10% of the time since Last-Modified
 //     for heuristically cacheable statuses (capped at default_ttl, or a
 //     day when it is 0); else error_caching_min_ttl (or error_ttls) for
 //     4xx/5xx; else default_ttl (24h by default, as in CloudFront).
@@ -29,8 +44,11 @@
 //     private, as in CloudFront: use it only for content that is the same
 //     for every allowed viewer.
 //   - Served stale only within stale-while-revalidate (refreshed once in
-//     the background) or stale-if-error (origin unreachable or 500, 502,
-//     503, 504), from the response or the behavior's defaults; never for
+//     the background), stale-if-error (origin unreachable or 500, 502,
+//     503, 504), from the response or the behavior's defaults, or
+//     stale_if_unreachable (1h by default: the origin could not be reached
+//     at all, RFC 9111 4.2.4; CloudFront documents that it keeps serving
+//     expired objects while a custom origin is unavailable); never for
 //     must-revalidate, proxy-revalidate, s-maxage or no-cache.
 //   - Revalidation: a stale object with an ETag or Last-Modified is kept
 //     for keep_stale and revalidated with If-None-Match/If-Modified-Since;
@@ -67,8 +85,35 @@
 //
 // Age is sent on answers from the cache only (RFC 9111 5.1: its presence
 // says the response was not just fetched); an origin's Age passes through
-// on a miss. Warning, obsoleted by RFC 9111, is neither generated nor
-// removed.
+// on a miss. An origin's Age list counts by its first member and an
+// invalid Age (abc, -1, 1.5, 10;x=1) is ignored, as RFC 9111 5.1 asks.
+// Warning, obsoleted by RFC 9111, is neither generated nor removed.
+// Informational responses (102, 103) are relayed to the viewer as they
+// arrive, on a miss as on a behavior without a cache, and never stored.
+//
+// # Where the cache-tests suite (0.4.5) and the RFCs disagree
+//
+// `make conformance` runs the suite; edgeward follows the RFC where the
+// suite expects otherwise, and loses these required tests for it:
+//
+//   - age-parse-nonnumeric, -negative, -float, -parameter,
+//     -numeric-parameter: the suite wants an invalid Age to make the
+//     response stale; RFC 9111 5.1 says a cache SHOULD ignore it.
+//   - age-parse-prefix-twoline, -dup-0, -dup-0-twoline, -dup-old: the
+//     suite wants an Age list to make the response stale; RFC 9111 5.1
+//     says a cache SHOULD use the first member.
+//   - stale-close-must-revalidate, -proxy-revalidate, -no-cache,
+//     -s-maxage=2: edgeward answers 502 as RFC 9111 4.2.4 requires, but
+//     the suite can tell a cached answer from a fresh one only by its
+//     origin's request counter, which an answer to a dropped connection
+//     cannot carry; these fail for any cache that serves stale on a
+//     dropped connection (stale-close), and by dependency for one that
+//     does not.
+//
+// Two more fail by design elsewhere in the edge: headers-store-Transfer-
+// Encoding (an origin response with Transfer-Encoding other than exactly
+// chunked is refused, never passed on) and invalidate-M-SEARCH (methods
+// outside the seven the edge serves get 405).
 //
 // # Storage
 //

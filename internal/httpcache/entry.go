@@ -30,10 +30,11 @@ type entry struct {
 	initialAge   time.Duration
 	lifetime     time.Duration
 	swr, sie     time.Duration
-	neverStale   bool  // must-revalidate, proxy-revalidate, s-maxage, no-cache
-	revalidate   bool  // no-cache: validate before every use
-	removeAt     int64 // unix nanoseconds: past freshness and retention
-	size         int64 // weight in bytes
+	siu          time.Duration // stale_if_unreachable, 0 when neverStale
+	neverStale   bool          // must-revalidate, proxy-revalidate, s-maxage, no-cache
+	revalidate   bool          // no-cache: validate before every use
+	removeAt     int64         // unix nanoseconds: past freshness and retention
+	size         int64         // weight in bytes
 
 	refreshing atomic.Bool
 	ageText    atomic.Pointer[ageText]
@@ -119,6 +120,7 @@ func newEntry(m *meta, t *ttls, h http.Header, body []byte, vary []string, varyS
 		swr:          swr,
 		sie:          sie,
 		neverStale:   never,
+		siu:          unreachableWindow(t, never),
 		revalidate:   t.alwaysRevalidate(m),
 	}
 	if v := h["Etag"]; len(v) > 0 {
@@ -173,6 +175,19 @@ func (e *entry) staleIfError(now time.Time) bool {
 	return !e.neverStale && !e.revalidate && e.staleBy(now) < e.sie
 }
 
+// staleIfUnreachable reports whether the entry may be served because the
+// origin could not be reached at all.
+func (e *entry) staleIfUnreachable(now time.Time) bool {
+	return !e.neverStale && !e.revalidate && e.staleBy(now) < max(e.siu, e.sie)
+}
+
+func unreachableWindow(t *ttls, never bool) time.Duration {
+	if never {
+		return 0
+	}
+	return t.unreachable
+}
+
 // hasValidator reports whether a conditional request can revalidate e.
 func (e *entry) hasValidator() bool { return e.etag != "" || e.lastModified != "" }
 
@@ -205,7 +220,7 @@ func (e *entry) refreshed(h304 http.Header, m304 *meta, t *ttls, surrogate bool,
 		h[name] = slices.Clip(slices.Clone(values))
 	}
 	m := parseMeta(e.status, h, surrogate, m304.requestTime, m304.responseTime)
-	m.ageValue, m.ageInvalid = m304.ageValue, m304.ageInvalid
+	m.ageValue = m304.ageValue
 	h = storedHeader(h, &m.cc)
 	return newEntry(m, t, h, e.body, vary, varySig), m
 }

@@ -34,7 +34,10 @@ const (
 // meta is what the policy reads from one origin response.
 type meta struct {
 	status int
-	cc     directives
+	// cc are the directives the cache obeys: Cache-Control, or the
+	// targeted field that replaces it (targeted).
+	cc       directives
+	targeted bool
 	// sc are the Surrogate-Control directives that apply to edgeward;
 	// hasSC is false when there are none (or Surrogate-Control is off).
 	sc    directives
@@ -43,10 +46,9 @@ type meta struct {
 	date          time.Time // zero when absent or invalid
 	expires       time.Time // zero when absent or invalid
 	hasExpires    bool
-	lastModified  time.Time // zero when absent or invalid
-	ageValue      time.Duration
-	ageInvalid    bool // present but not exactly one 1*DIGIT value
-	hasValidator  bool // ETag or Last-Modified
+	lastModified  time.Time     // zero when absent or invalid
+	ageValue      time.Duration // the first member of Age; 0 when absent or invalid (parseAge)
+	hasValidator  bool          // ETag or Last-Modified
 	vary          []string
 	varyStar      bool
 	setCookie     bool
@@ -59,9 +61,16 @@ type meta struct {
 // parseMeta reads the response header fields the policy needs.
 func parseMeta(status int, h http.Header, surrogate bool, reqTime, respTime time.Time) *meta {
 	m := &meta{status: status, requestTime: reqTime, responseTime: respTime, contentLength: -1}
-	m.cc = parseCacheControl(h["Cache-Control"])
-	if surrogate {
-		m.sc, m.hasSC = parseSurrogateControl(h["Surrogate-Control"], device)
+	// RFC 9213: a valid targeted field (Edgeward-Cache-Control, else
+	// CDN-Cache-Control) replaces Cache-Control and Surrogate-Control for
+	// the cache's own decisions.
+	if d, ok := parseTargeted(h); ok {
+		m.cc, m.targeted = d, true
+	} else {
+		m.cc = parseCacheControl(h["Cache-Control"])
+		if surrogate {
+			m.sc, m.hasSC = parseSurrogateControl(h["Surrogate-Control"], device)
+		}
 	}
 	m.date = parseDate(h["Date"])
 	if v := h["Expires"]; len(v) > 0 {
@@ -70,15 +79,7 @@ func parseMeta(status int, h http.Header, surrogate bool, reqTime, respTime time
 	}
 	m.lastModified = parseDate(h["Last-Modified"])
 	m.hasValidator = len(h["Etag"]) > 0 || !m.lastModified.IsZero()
-	if v, ok := h["Age"]; ok {
-		if len(v) != 1 {
-			m.ageInvalid = true
-		} else if n := parseDelta(v[0], true, -1); n < 0 {
-			m.ageInvalid = true
-		} else {
-			m.ageValue = time.Duration(n) * time.Second
-		}
-	}
+	m.ageValue, _ = parseAge(h["Age"])
 	splitList(h["Vary"], func(name string) {
 		if name == "*" {
 			m.varyStar = true
@@ -104,13 +105,15 @@ func parseMeta(status int, h http.Header, surrogate bool, reqTime, respTime time
 	return m
 }
 
-// parseDate parses a single HTTP-date; anything else is the zero time.
+// parseDate parses a field holding one HTTP-date (RFC 9110 5.6.7, see
+// parseHTTPDate); anything else, several field lines included, is the
+// zero time.
 func parseDate(v []string) time.Time {
 	if len(v) != 1 {
 		return time.Time{}
 	}
-	t, err := http.ParseTime(v[0])
-	if err != nil {
+	t, ok := parseHTTPDate(v[0])
+	if !ok {
 		return time.Time{}
 	}
 	return t
@@ -124,6 +127,7 @@ type ttls struct {
 	staleIfError    time.Duration
 	staleWhileReval time.Duration
 	keepStale       time.Duration
+	unreachable     time.Duration // stale_if_unreachable
 	cacheSetCookie  bool
 }
 
@@ -272,6 +276,8 @@ type reason string
 // key (see Cache.identified).
 func (t *ttls) storable(m *meta, authorization bool) reason {
 	switch {
+	case t.max <= 0:
+		return "max_ttl 0" // CloudFront's CachingDisabled: nothing is stored
 	case m.status < 200 || m.status == http.StatusPartialContent || m.status == http.StatusNotModified:
 		return "status"
 	case m.cc.has(ccMustUnderstand) && !understood(m.status):
@@ -311,6 +317,9 @@ func (t *ttls) storable(m *meta, authorization bool) reason {
 func (t *ttls) retention(m *meta) time.Duration {
 	swr, sie, _ := t.staleWindows(m)
 	keep := max(swr, sie)
+	if _, _, never := t.staleWindows(m); !never {
+		keep = max(keep, t.unreachable)
+	}
 	if m.hasValidator {
 		keep = max(keep, t.keepStale)
 	}
@@ -318,12 +327,9 @@ func (t *ttls) retention(m *meta) time.Duration {
 }
 
 // initialAge is the corrected initial age of a response (RFC 9111 4.2.3).
-// An Age field that is not one valid number makes the response stale on
-// arrival: it cannot be trusted to be young.
+// An Age list counts by its first member and an invalid Age is ignored
+// (RFC 9111 5.1; see parseAge).
 func initialAge(m *meta) time.Duration {
-	if m.ageInvalid {
-		return maxAgeDuration
-	}
 	var apparent time.Duration
 	if !m.date.IsZero() {
 		apparent = max(m.responseTime.Sub(m.date), 0)

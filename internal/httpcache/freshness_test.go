@@ -108,12 +108,17 @@ func TestInitialAge(t *testing.T) {
 		{"Age plus delay", []string{"Age: 30"}, 30*time.Second + delay},
 		{"Age beats a smaller apparent age", []string{"Date: " + httpDate(-10*time.Second), "Age: 30"}, 30*time.Second + delay},
 		{"apparent age beats a smaller Age", []string{"Date: " + httpDate(-60*time.Second), "Age: 30"}, 60 * time.Second},
-		{"non-numeric Age: stale", []string{"Age: abc"}, maxAgeDuration},
-		{"negative Age: stale", []string{"Age: -7200"}, maxAgeDuration},
-		{"float Age: stale", []string{"Age: 7200.0"}, maxAgeDuration},
-		{"list Age: stale", []string{"Age: 0, 0"}, maxAgeDuration},
-		{"two Age lines: stale", []string{"Age: 0", "Age: 0"}, maxAgeDuration},
-		{"Age with a parameter: stale", []string{"Age: 10;foo=1"}, maxAgeDuration},
+		// RFC 9111 5.1: an invalid Age is ignored; a list counts by its
+		// first member.
+		{"non-numeric Age: ignored", []string{"Age: abc"}, delay},
+		{"negative Age: ignored", []string{"Age: -7200"}, delay},
+		{"float Age: ignored", []string{"Age: 1.5"}, delay},
+		{"empty Age: ignored", []string{"Age: "}, delay},
+		{"list Age: first member", []string{"Age: 0,7200"}, delay},
+		{"list Age with spaces: first member", []string{"Age: 7200 , 0"}, 7200*time.Second + delay},
+		{"two Age lines: the first", []string{"Age: 30", "Age: 7200"}, 30*time.Second + delay},
+		{"list whose first member is invalid: ignored", []string{"Age: x, 7200"}, delay},
+		{"Age with a parameter: ignored", []string{"Age: 10;foo=1"}, delay},
 		{"huge Age capped", []string{"Age: 99999999999999"}, maxAgeDuration + delay},
 	}
 	for _, tt := range tests {

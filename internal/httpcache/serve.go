@@ -76,9 +76,9 @@ func notModified(h http.Header, e *entry) bool {
 	if len(ims) != 1 {
 		return false
 	}
-	t, err := http.ParseTime(ims[0])
-	if err != nil {
-		return false
+	t, ok := parseHTTPDate(ims[0])
+	if !ok {
+		return false // RFC 9110 13.1.3: an invalid date is ignored
 	}
 	return !e.modified.After(t)
 }
@@ -100,8 +100,8 @@ func ifRange(v []string, e *entry) bool {
 	if strings.HasPrefix(v[0], `"`) {
 		return e.etag != "" && !strings.HasPrefix(e.etag, "W/") && v[0] == e.etag
 	}
-	t, err := http.ParseTime(v[0])
-	return err == nil && e.lastModified != "" && t.Equal(e.modified)
+	t, ok := parseHTTPDate(v[0])
+	return ok && e.lastModified != "" && t.Equal(e.modified)
 }
 
 // parseRange parses a Range field holding one byte range against a

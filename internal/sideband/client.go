@@ -16,6 +16,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/otel/propagation"
@@ -25,7 +26,10 @@ import (
 // Client defaults.
 const (
 	DefaultClientTimeout = 5 * time.Second
-	DefaultMaxIdleConns  = 64
+	// DefaultMaxIdleConns is the keep-alive pool per endpoint: at least
+	// the number of decisions in flight at peak load, so that a burst
+	// reuses connections instead of opening (and closing) new ones.
+	DefaultMaxIdleConns = 256
 	// maxErrorBody bounds what is read of a non-200 answer.
 	maxErrorBody = 64 << 10
 )
@@ -37,6 +41,11 @@ type ClientConfig struct {
 	// carry a path and may end in "/"; it must not carry credentials, a
 	// query or a fragment.
 	ServiceURL string
+	// ServiceURLs, when not empty, lists several services of one
+	// deployment (ServiceURL is then ignored): calls are spread over them
+	// round robin, a retry goes to another one, and one that keeps failing
+	// leaves the rotation until a health probe finds it answering again.
+	ServiceURLs []string
 	// CredentialHeader is the header the gateway credential travels in
 	// (DefaultCredentialHeader when empty).
 	CredentialHeader string
@@ -52,10 +61,33 @@ type ClientConfig struct {
 	// MaxReplyBytes bounds a reply body (DefaultMaxBody when zero): a
 	// longer reply is malformed, not a decision.
 	MaxReplyBytes int64
-	// MaxIdleConns bounds the keep-alive pool (DefaultMaxIdleConns when
-	// zero).
+	// MaxIdleConns bounds the keep-alive pool of each endpoint
+	// (DefaultMaxIdleConns when zero).
 	MaxIdleConns int
+	// Protocol is the HTTP version spoken to the services (ProtocolAuto
+	// when empty).
+	Protocol string
+	// UnhealthyAfter is the number of consecutive failed calls that take
+	// an endpoint out of rotation (DefaultUnhealthyAfter when zero); only
+	// used with several endpoints.
+	UnhealthyAfter int
+	// ProbeInterval is how often an endpoint out of rotation is probed
+	// (DefaultProbeInterval when zero).
+	ProbeInterval time.Duration
 }
+
+// Protocols a Client speaks to a decision service.
+const (
+	// ProtocolAuto is HTTP/2 over TLS where the service offers it (ALPN),
+	// HTTP/1.1 otherwise.
+	ProtocolAuto = "auto"
+	// ProtocolH2C is HTTP/2 without TLS, with prior knowledge (the service
+	// must speak it: edgeward's decision service with h2c on, Envoy,
+	// nginx's http2 on a plain listener); over https it is ProtocolAuto.
+	ProtocolH2C = "h2c"
+	// ProtocolHTTP1 is HTTP/1.1 only, TLS or not.
+	ProtocolHTTP1 = "http1"
+)
 
 // Client calls a remote sideband service (PingOne Authorize, PingAuthorize
 // or edgeward's own decision service) over HTTP. It makes exactly one
@@ -64,30 +96,45 @@ type ClientConfig struct {
 // *StatusError. Retries, breaking and fail-closed handling belong to the
 // caller. A Client is safe for concurrent use.
 type Client struct {
-	requestURL  string
-	responseURL string
-	credHeader  string
-	credential  string
-	timeout     time.Duration
-	maxReply    int64
-	hc          *http.Client
-	tr          *http.Transport
+	endpoints      []*endpoint
+	next           atomic.Uint64
+	unhealthyAfter int
+	probeInterval  time.Duration
+	credHeader     string
+	credential     string
+	timeout        time.Duration
+	maxReply       int64
+	hc             *http.Client
+	tr             *http.Transport
 }
 
 // NewClient validates cfg and returns a Client with its own keep-alive
 // pool.
 func NewClient(cfg ClientConfig) (*Client, error) {
-	base, err := serviceBase(cfg.ServiceURL)
-	if err != nil {
-		return nil, err
+	urls := cfg.ServiceURLs
+	if len(urls) == 0 {
+		urls = []string{cfg.ServiceURL}
 	}
 	c := &Client{
-		requestURL:  base + RequestPath,
-		responseURL: base + ResponsePath,
-		credHeader:  cfg.CredentialHeader,
-		credential:  cfg.Credential,
-		timeout:     cfg.Timeout,
-		maxReply:    cfg.MaxReplyBytes,
+		credHeader:     cfg.CredentialHeader,
+		credential:     cfg.Credential,
+		timeout:        cfg.Timeout,
+		maxReply:       cfg.MaxReplyBytes,
+		unhealthyAfter: cfg.UnhealthyAfter,
+		probeInterval:  cfg.ProbeInterval,
+	}
+	for _, u := range urls {
+		base, err := serviceBase(u)
+		if err != nil {
+			return nil, err
+		}
+		c.endpoints = append(c.endpoints, &endpoint{base: base, requestURL: base + RequestPath, responseURL: base + ResponsePath})
+	}
+	if c.unhealthyAfter <= 0 {
+		c.unhealthyAfter = DefaultUnhealthyAfter
+	}
+	if c.probeInterval <= 0 {
+		c.probeInterval = DefaultProbeInterval
 	}
 	if c.credHeader == "" {
 		c.credHeader = DefaultCredentialHeader
@@ -110,9 +157,14 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 	}
 	roots := cfg.RootCAs
 	if roots == nil && cfg.CAFile != "" {
+		var err error
 		if roots, err = loadCAs(cfg.CAFile); err != nil {
 			return nil, err
 		}
+	}
+	protocols, err := protocolsOf(cfg.Protocol)
+	if err != nil {
+		return nil, err
 	}
 	c.tr = &http.Transport{
 		Proxy: http.ProxyFromEnvironment,
@@ -122,7 +174,8 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 		}).DialContext,
 		TLSClientConfig:        &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12},
 		ForceAttemptHTTP2:      true,
-		MaxIdleConns:           idle,
+		Protocols:              protocols,
+		MaxIdleConns:           idle * len(c.endpoints),
 		MaxIdleConnsPerHost:    idle,
 		IdleConnTimeout:        90 * time.Second,
 		TLSHandshakeTimeout:    c.timeout,
@@ -171,8 +224,28 @@ func loadCAs(file string) (*x509.CertPool, error) {
 	return pool, nil
 }
 
-// URL returns the request-phase endpoint, for logs.
-func (c *Client) URL() string { return c.requestURL }
+// protocolsOf maps a ClientConfig.Protocol to the transport's protocols.
+func protocolsOf(p string) (*http.Protocols, error) {
+	var ps http.Protocols
+	switch p {
+	case "", ProtocolAuto:
+		ps.SetHTTP1(true)
+		ps.SetHTTP2(true)
+	case ProtocolH2C:
+		// HTTP/2 over TLS stays on for https endpoints; a plain http one
+		// gets HTTP/2 with prior knowledge, never HTTP/1.1.
+		ps.SetHTTP2(true)
+		ps.SetUnencryptedHTTP2(true)
+	case ProtocolHTTP1:
+		ps.SetHTTP1(true)
+	default:
+		return nil, fmt.Errorf("protocol: want %s, %s or %s, got %q", ProtocolAuto, ProtocolH2C, ProtocolHTTP1, p)
+	}
+	return &ps, nil
+}
+
+// URL returns the request-phase endpoint of the first service, for logs.
+func (c *Client) URL() string { return c.endpoints[0].requestURL }
 
 // Close releases the idle connections of the pool.
 func (c *Client) Close() { c.tr.CloseIdleConnections() }
@@ -180,15 +253,20 @@ func (c *Client) Close() { c.tr.CloseIdleConnections() }
 // Request POSTs the request-phase body to <service_url>/sideband/request
 // and returns the decision (see DecodeReply).
 func (c *Client) Request(ctx context.Context, req *Request) (*Reply, error) {
-	body, err := json.Marshal(req)
+	body, err := EncodeRequest(req)
 	if err != nil {
 		return nil, fmt.Errorf("sideband request: %w", err)
 	}
-	data, err := c.post(ctx, c.requestURL, body)
+	data, hdr, err := c.post(ctx, false, body)
 	if err != nil {
 		return nil, err
 	}
-	return DecodeReply(data)
+	rep, err := DecodeReply(data)
+	if err != nil {
+		return nil, err
+	}
+	rep.CacheControl = hdr.Get("Cache-Control")
+	return rep, nil
 }
 
 // Response POSTs the response-phase body to <service_url>/sideband/response
@@ -198,20 +276,39 @@ func (c *Client) Response(ctx context.Context, req *ResponseRequest) (*Response,
 	if err != nil {
 		return nil, fmt.Errorf("sideband response request: %w", err)
 	}
-	data, err := c.post(ctx, c.responseURL, body)
+	data, _, err := c.post(ctx, true, body)
 	if err != nil {
 		return nil, err
 	}
 	return DecodeResponse(data)
 }
 
-// post makes the one attempt and returns the body of a 200 answer.
-func (c *Client) post(ctx context.Context, target string, body []byte) ([]byte, error) {
-	ctx, cancel := context.WithTimeout(ctx, c.timeout)
-	defer cancel()
+// post makes the one attempt, to the request endpoint or (response) the
+// response endpoint of the service pick chooses, and returns the body and
+// header of a 200 answer.
+func (c *Client) post(ctx context.Context, response bool, body []byte) ([]byte, http.Header, error) {
+	e := c.pick(ctx)
+	target := e.requestURL
+	if response {
+		target = e.responseURL
+	}
+	data, hdr, err := c.postTo(ctx, target, body)
+	var se *StatusError
+	c.report(e, err != nil && (!errors.As(err, &se) || se.Status >= 500) && !errors.Is(err, context.Canceled))
+	return data, hdr, err
+}
+
+func (c *Client) postTo(ctx context.Context, target string, body []byte) ([]byte, http.Header, error) {
+	// The caller's deadline (the authorize function's budget) is usually
+	// the sooner one: a second timer per call would never fire.
+	if dl, ok := ctx.Deadline(); !ok || time.Until(dl) > c.timeout {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, c.timeout)
+		defer cancel()
+	}
 	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(body))
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrTransport, err)
+		return nil, nil, fmt.Errorf("%w: %w", ErrTransport, err)
 	}
 	hreq.Header = http.Header{
 		"Content-Type": {"application/json"},
@@ -223,29 +320,43 @@ func (c *Client) post(ctx context.Context, target string, body []byte) ([]byte, 
 	propagation.TraceContext{}.Inject(ctx, propagation.HeaderCarrier(hreq.Header))
 	resp, err := c.hc.Do(hreq)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrTransport, err)
+		return nil, nil, fmt.Errorf("%w: %w", ErrTransport, err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return nil, statusError(resp)
+		return nil, nil, statusError(resp)
 	}
 	// An allow is the request echoed back, so any endpoint that reflects
 	// what is POSTed to it would look like a service that allows
 	// everything. A decision is JSON and says so.
 	if ct := resp.Header.Get("Content-Type"); !jsonMediaType(ct) {
-		return nil, fmt.Errorf("%w: Content-Type %q, want application/json", ErrMalformedReply, ct)
+		return nil, nil, fmt.Errorf("%w: Content-Type %q, want application/json", ErrMalformedReply, ct)
 	}
 	if resp.ContentLength > c.maxReply {
-		return nil, fmt.Errorf("%w: reply of %d bytes is over the %d-byte limit", ErrMalformedReply, resp.ContentLength, c.maxReply)
+		return nil, nil, fmt.Errorf("%w: reply of %d bytes is over the %d-byte limit", ErrMalformedReply, resp.ContentLength, c.maxReply)
 	}
-	data, err := io.ReadAll(io.LimitReader(resp.Body, c.maxReply+1))
+	data, err := readReply(resp, c.maxReply)
 	if err != nil {
-		return nil, fmt.Errorf("%w: reading the reply: %w", ErrTransport, err)
+		return nil, nil, fmt.Errorf("%w: reading the reply: %w", ErrTransport, err)
 	}
 	if int64(len(data)) > c.maxReply {
-		return nil, fmt.Errorf("%w: reply over the %d-byte limit", ErrMalformedReply, c.maxReply)
+		return nil, nil, fmt.Errorf("%w: reply over the %d-byte limit", ErrMalformedReply, c.maxReply)
 	}
-	return data, nil
+	return data, resp.Header, nil
+}
+
+// readReply reads a reply body of at most limit+1 bytes: in one buffer of
+// the declared length when there is one (every Go and nginx service sends
+// it for a small JSON body), else growing.
+func readReply(resp *http.Response, limit int64) ([]byte, error) {
+	if n := resp.ContentLength; n >= 0 && n <= limit {
+		data := make([]byte, n)
+		if _, err := io.ReadFull(resp.Body, data); err != nil {
+			return nil, err
+		}
+		return data, nil
+	}
+	return io.ReadAll(io.LimitReader(resp.Body, limit+1))
 }
 
 // jsonMediaType reports whether a Content-Type is application/json or a
@@ -266,11 +377,18 @@ func statusError(resp *http.Response) *StatusError {
 		se.RetryAfter = ParseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
 	}
 	data, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
-	_, _ = io.CopyN(io.Discard, resp.Body, maxErrorBody)
+	drain(resp)
 	if t := bytes.TrimSpace(data); len(t) > 0 && t[0] == '{' {
 		_ = json.Unmarshal(t, &se.Body) // best effort: the status is the answer
 	}
 	return se
+}
+
+// drain reads what is left of a bounded part of resp's body, so that the
+// connection goes back to the pool.
+func drain(resp *http.Response) {
+	_, _ = io.CopyN(io.Discard, resp.Body, maxErrorBody)
+	resp.Body.Close()
 }
 
 // ParseRetryAfter reads a Retry-After value (RFC 9110 section 10.2.3):

@@ -2,7 +2,9 @@
 // protocol, shared by both of edgeward's ends: the authorize function (a
 // client) and the decision service (a server). It holds the message types,
 // their JSON codec (which tolerates what real gateways send) and the HTTP
-// client. See SIDEBAND.md in the design notes for the protocol.
+// client, which spreads calls over one or several services (keep-alive
+// pool, HTTP/2 where the service speaks it, failover and health probes).
+// See SIDEBAND.md in the design notes for the protocol.
 package sideband
 
 import (
@@ -49,6 +51,10 @@ type Reply struct {
 	// Response is the deny. An allow must omit the key entirely: Kong treats
 	// "response": null as a deny.
 	Response *Response `json:"response,omitempty"`
+	// CacheControl is the Cache-Control header of the HTTP answer that
+	// carried the reply (empty in-process): a gateway's decision cache
+	// honours its no-store and max-age. It is not part of the JSON body.
+	CacheControl string `json:"-"`
 }
 
 // Response is an HTTP response in sideband form: a deny in the request phase,

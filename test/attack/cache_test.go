@@ -20,8 +20,11 @@ import (
 // origin (plain, HEAD, conditional, range, only-if-cached) with no token,
 // a forged one, an expired one and one without the scope.
 func TestCache_AuthorizationBeforeEveryHit(t *testing.T) {
-	t.Parallel()
-	e := newEnv(t)
+	eachDecisionMode(t, testCacheAuthorizationBeforeEveryHit)
+}
+
+func testCacheAuthorizationBeforeEveryHit(t *testing.T, o options) {
+	e := newEnvWith(t, o)
 	const path = "/orders/cached-1"
 	e.origin.route("/orders/cached-1", func(r originRequest) originReply {
 		rep := e.origin.defaultReply(r)
@@ -116,9 +119,10 @@ func TestCache_AuthorizationBeforeEveryHit(t *testing.T) {
 
 // TestCache_KeyedOnCanonicalPath: every spelling of a path shares its
 // object; no spelling reaches another path's object.
-func TestCache_KeyedOnCanonicalPath(t *testing.T) {
-	t.Parallel()
-	e := newEnv(t)
+func TestCache_KeyedOnCanonicalPath(t *testing.T) { eachDecisionMode(t, testCacheKeyedOnCanonicalPath) }
+
+func testCacheKeyedOnCanonicalPath(t *testing.T, o options) {
+	e := newEnvWith(t, o)
 	tok := bearer(e.reader())
 	if res := e.do("GET", "/orders/k1", tok, ""); res.status != http.StatusOK {
 		t.Fatalf("fill: GET /orders/k1 = %d", res.status)
@@ -175,8 +179,11 @@ func TestCache_KeyedOnCanonicalPath(t *testing.T) {
 // that are not in the key stores nothing a later viewer could tell from
 // a clean miss.
 func TestCache_UnkeyedHeadersNeverPoison(t *testing.T) {
-	t.Parallel()
-	e := newEnv(t)
+	eachDecisionMode(t, testCacheUnkeyedHeadersNeverPoison)
+}
+
+func testCacheUnkeyedHeadersNeverPoison(t *testing.T, o options) {
+	e := newEnvWith(t, o)
 	reflect := func(r originRequest) originReply {
 		var b strings.Builder
 		for _, h := range []string{"X-Forwarded-Host", "X-Host", "X-Forwarded-Server", "X-Original-Url", "X-Rewrite-Url",
@@ -322,8 +329,11 @@ func (e *env) secOneHost(path, hostHeader string, h http.Header) response {
 // no-store or sets a cookie with, and what it sends for an identified
 // viewer without saying it is public, is never served to another viewer.
 func TestCache_PrivateAnswersNeverShared(t *testing.T) {
-	t.Parallel()
-	e := newEnv(t)
+	eachDecisionMode(t, testCachePrivateAnswersNeverShared)
+}
+
+func testCachePrivateAnswersNeverShared(t *testing.T, o options) {
+	e := newEnvWith(t, o)
 	var seq atomic.Int64
 	answer := func(cc string, cookie bool) func(originRequest) originReply {
 		return func(r originRequest) originReply {
@@ -396,8 +406,11 @@ func TestCache_PrivateAnswersNeverShared(t *testing.T) {
 // %2Fx.css) answers with the viewer's private data; nothing about the
 // spelling makes the edge store it.
 func TestCache_DeceptionNeverStoresPrivate(t *testing.T) {
-	t.Parallel()
-	e := newEnv(t)
+	eachDecisionMode(t, testCacheDeceptionNeverStoresPrivate)
+}
+
+func testCacheDeceptionNeverStoresPrivate(t *testing.T, o options) {
+	e := newEnvWith(t, o)
 	for _, cc := range []string{"private", "none"} {
 		e.origin.route("/orders/wcd-"+cc, func(r originRequest) originReply {
 			h := http.Header{"Content-Type": {"text/css"}}
@@ -439,9 +452,10 @@ func TestCache_DeceptionNeverStoresPrivate(t *testing.T) {
 
 // TestCache_DenyNeverPoisons: a deny is the viewer's alone; it is never
 // stored, and it never removes what allowed viewers get.
-func TestCache_DenyNeverPoisons(t *testing.T) {
-	t.Parallel()
-	e := newEnv(t)
+func TestCache_DenyNeverPoisons(t *testing.T) { eachDecisionMode(t, testCacheDenyNeverPoisons) }
+
+func testCacheDenyNeverPoisons(t *testing.T, o options) {
+	e := newEnvWith(t, o)
 	forged := e.issuer.Mint(map[string]any{"sub": "mallory", "aud": audience, "scope": "orders:read"}, tokentest.WithAlgNone())
 	denials := []struct {
 		name   string

@@ -19,11 +19,13 @@ import (
 // A real deny is passed through.
 
 // TestDecisions scripts one answer of the service per case.
-func TestDecisions(t *testing.T) {
-	t.Parallel()
+func TestDecisions(t *testing.T) { eachDecisionMode(t, testDecisions) }
+
+func testDecisions(t *testing.T, o options) {
 	svc := newSecSideband(t)
 	elsewhere := newSecSideband(t) // where redirects point: it would allow
-	e := newEnvWith(t, options{functions: svc.functions()})
+	o.functions = svc.functions()
+	e := newEnvWith(t, o)
 	tok := e.reader()
 
 	redirect := func(code int) http.HandlerFunc {
@@ -145,6 +147,16 @@ func TestDecisions(t *testing.T) {
 			if strings.Contains(res.body, "boom") || strings.Contains(res.body, "Welcome") || strings.Contains(res.body, "Gateway Token") {
 				t.Fatalf("502 body shows the service's answer: %q", res.body)
 			}
+			if o.decisionCache {
+				// Nothing was kept: the same request asks the service again.
+				calls := svc.count()
+				if res := e.do("GET", target, bearer(tok), ""); res.status != http.StatusBadGateway {
+					t.Fatalf("repeat GET %s = %d, want 502 again", target, res.status)
+				}
+				if got := svc.count() - calls; got != c.calls {
+					t.Fatalf("repeat: the service was called %d times, want %d (no decision is kept)", got, c.calls)
+				}
+			}
 		})
 	}
 
@@ -180,6 +192,16 @@ func TestDecisions(t *testing.T) {
 				}
 			}
 			secNothing(t, e.origin, before)
+			if o.decisionCache {
+				// A kept deny is replayed as it was, without a call.
+				calls := svc.count()
+				again := e.do("GET", target, bearer(tok), "")
+				if again.status != res.status || again.body != res.body || svc.count() != calls {
+					t.Fatalf("repeat GET %s = %d %q after %d calls, want the kept deny %d %q and no call",
+						target, again.status, again.body, svc.count()-calls, res.status, res.body)
+				}
+				secNothing(t, e.origin, before)
+			}
 		})
 	}
 

@@ -133,6 +133,9 @@ logging:
 type options struct {
 	top       string // extra top-level keys (limits:, paths:, ...)
 	functions string // a functions: section (default: the implicit embedded one)
+	// decisionCache turns the authorize function's decision cache on
+	// (see eachDecisionMode).
+	decisionCache bool
 }
 
 // env is one running edge in front of one recording origin, with a token
@@ -154,6 +157,9 @@ func newEnvWith(t testing.TB, o options) *env {
 	t.Helper()
 	iss := tokentest.NewIssuer(t)
 	org := newOrigin(t)
+	if o.decisionCache {
+		o.functions = withDecisionCache(o.functions)
+	}
 	cfg := fmt.Sprintf(edgeTemplate, o.top, org.addr(), o.functions, iss.URL(), iss.JWKSURL())
 	e := &env{t: t, origin: org, issuer: iss}
 	e.addr, e.admin, e.logs = startEdge(t, cfg)
