@@ -17,7 +17,22 @@ import (
 	"github.com/edgeward/edgeward/internal/token/tokentest"
 )
 
-var metricName = regexp.MustCompile(`\bedgeward_[a-z0-9_]+[a-z0-9]`)
+// metricName matches a metric name, including a shell-style brace list
+// (edgeward_authorize_cache_{hits,misses}_total).
+var metricName = regexp.MustCompile(`\bedgeward_[a-z0-9_]*(?:\{[a-z0-9_,]+\}[a-z0-9_]*)?[a-z0-9]`)
+
+// expandBraces turns a_{b,c}_d into a_b_d and a_c_d.
+func expandBraces(name string) []string {
+	i, j := strings.IndexByte(name, '{'), strings.IndexByte(name, '}')
+	if i < 0 || j < i {
+		return []string{name}
+	}
+	var out []string
+	for alt := range strings.SplitSeq(name[i+1:j], ",") {
+		out = append(out, name[:i]+alt+name[j+1:])
+	}
+	return out
+}
 
 // TestDocs_EveryMetricNamedExists: each edgeward_* name in the README and
 // docs/ is a metric a running edge (embedded decision service, cache,
@@ -31,7 +46,9 @@ func TestDocs_EveryMetricNamedExists(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, m := range metricName.FindAllString(string(data), -1) {
-			named[m] = filepath.Base(f)
+			for _, n := range expandBraces(m) {
+				named[n] = filepath.Base(f)
+			}
 		}
 	}
 	if len(named) == 0 {
@@ -54,6 +71,8 @@ behaviors:
   - path_pattern: "*"
     origin: orders
     viewer_request: authorize
+functions:
+  authorize: {decision_cache: {enabled: true}}
 decision:%s  decision_log: {path: %q}
 logging: {access_log: {path: %q}}
 `, org.Addr(), sprintfModel(iss, edgeLn.Addr().String()), filepath.Join(dir, "decisions.log"), filepath.Join(dir, "access.log"))), lookup)
