@@ -31,7 +31,7 @@ const (
 const (
 	DefaultConnectTimeout  = 10 * time.Second
 	DefaultResponseTimeout = 30 * time.Second
-	DefaultIdleTimeout     = 60 * time.Second
+	DefaultIdleTimeout     = 5 * time.Second
 	// DefaultMaxIdleConns is the idle keep-alive pool per origin: large
 	// enough that tens of thousands of requests per second reuse
 	// connections instead of dialling (net/http's default is 2 per host).
@@ -57,8 +57,11 @@ type Config struct {
 	// longest wait for the response headers, and for each read of the
 	// body after that (30s).
 	ResponseTimeout time.Duration `yaml:"response_timeout"`
-	// IdleTimeout closes a pooled keep-alive connection unused this long
-	// (60s).
+	// IdleTimeout closes a pooled keep-alive connection unused this long:
+	// CloudFront's origin keep-alive timeout (5s, its default). It must be
+	// shorter than the origin's own (Node.js closes after 5s, nginx 75s):
+	// a request sent on a connection the origin is closing fails, and one
+	// with a body cannot be sent again.
 	IdleTimeout time.Duration `yaml:"idle_timeout"`
 	// MaxIdleConns is the size of the idle keep-alive pool (1024).
 	MaxIdleConns int `yaml:"max_idle_conns"`

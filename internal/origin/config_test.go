@@ -30,7 +30,7 @@ func TestConfig_DefaultsFollowCloudFront(t *testing.T) {
 		c.Defaults()
 		want := origin.Config{
 			URL: tc.url, ProtocolPolicy: tc.wantPolicy,
-			ConnectTimeout: 10 * time.Second, ResponseTimeout: 30 * time.Second, IdleTimeout: 60 * time.Second,
+			ConnectTimeout: 10 * time.Second, ResponseTimeout: 30 * time.Second, IdleTimeout: 5 * time.Second,
 			MaxIdleConns: 1024,
 		}
 		if diff := cmp.Diff(want, c); diff != "" {
