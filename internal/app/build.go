@@ -71,7 +71,7 @@ func build(ctx context.Context, f *config.Edge, store *httpcache.Store, counter 
 	}()
 
 	if f.Logging.AccessLog.Path != accesslog.PathOff {
-		if s.access, err = accesslog.New(f.Logging.AccessLog, accesslog.Options{Registerer: s.reg}); err != nil {
+		if s.access, err = accesslog.New(f.Logging.AccessLog, accesslog.Options{Registerer: s.reg, TraceID: f.Tracing.Enabled()}); err != nil {
 			return nil, fmt.Errorf("access log: %w", err)
 		}
 		s.onClose(func() { s.access.Close() })

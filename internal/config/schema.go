@@ -9,6 +9,7 @@ import (
 	"github.com/edgeward/edgeward/internal/httpcache"
 	"github.com/edgeward/edgeward/internal/origin"
 	"github.com/edgeward/edgeward/internal/protect"
+	"github.com/edgeward/edgeward/internal/tracing"
 )
 
 // Edge is the file of `edgeward serve`: the edge, its origins, behaviors and
@@ -30,6 +31,9 @@ type Edge struct {
 	Fleet *fleet.Config `yaml:"fleet"`
 	// Protections are the security protections behaviors reference.
 	Protections protect.Config `yaml:"protections"`
+	// Tracing exports OpenTelemetry spans (off unless tracing.endpoint is
+	// set); it changes only on restart.
+	Tracing tracing.Config `yaml:"tracing"`
 }
 
 // Behavior is one entry of behaviors: CloudFront's cache behavior.

@@ -1,6 +1,7 @@
 package decisionapi
 
 import (
+	"encoding/hex"
 	"log/slog"
 	"strconv"
 	"sync"
@@ -9,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/edgeward/edgeward/internal/decision"
 	"github.com/edgeward/edgeward/internal/promreg"
@@ -65,6 +67,7 @@ type entry struct {
 	status    int
 	reason    decision.Reason
 	latency   time.Duration
+	traceID   trace.TraceID // zero when the request was not traced
 }
 
 // NewLog starts a decision log writing to sink. Close stops it.
@@ -180,6 +183,11 @@ func (e *entry) appendJSON(b []byte) []byte {
 		b = append(b, '"')
 		b = append(b, e.idPrefix...)
 		b = strconv.AppendUint(b, e.seq, 36)
+		b = append(b, '"')
+	}
+	if e.traceID.IsValid() {
+		b = append(b, `,"trace_id":"`...)
+		b = hex.AppendEncode(b, e.traceID[:])
 		b = append(b, '"')
 	}
 	b = append(b, `,"gateway":`...)
