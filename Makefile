@@ -3,8 +3,12 @@ GO ?= go
 FUZZTIME ?= 30s
 
 .PHONY: build test ci vet fmt fuzz conformance h2spec bench benchkit bench-peers bench-full demo
+# The version edgeward --version prints; the tag or commit by default.
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS ?= -X github.com/edgeward/edgeward/internal/cli.Version=$(VERSION)
+
 build:
-	$(GO) build -o bin/edgeward ./cmd/edgeward
+	$(GO) build -ldflags "$(LDFLAGS)" -o bin/edgeward ./cmd/edgeward
 
 test:
 	$(GO) test ./...

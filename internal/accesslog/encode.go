@@ -22,6 +22,10 @@ const fieldsLine = "date time x-edge-location sc-bytes c-ip cs-method cs(Host) c
 // w3cHeader starts every cloudfront-format file.
 const w3cHeader = "#Version: 1.0\n#Fields: " + fieldsLine + "\n"
 
+// w3cTraceHeader is w3cHeader with the x-trace-id field, for an edge that
+// traces requests (Options.TraceID).
+const w3cTraceHeader = "#Version: 1.0\n#Fields: " + fieldsLine + " x-trace-id\n"
+
 // FieldNames returns the names of the access log's fields, in order.
 func FieldNames() []string { return strings.Fields(fieldsLine) }
 
@@ -61,6 +65,8 @@ type entry struct {
 	contentLen     int64
 	rangeStart     int64
 	rangeEnd       int64
+	trace          bool   // the log has the x-trace-id field
+	traceID        string // empty: "-"
 }
 
 // appendW3C appends e as one tab-separated line in CloudFront's field order,
@@ -131,6 +137,10 @@ func (e *entry) appendW3C(b []byte) []byte {
 	b = appendNum(b, e.rangeStart)
 	b = append(b, '\t')
 	b = appendNum(b, e.rangeEnd)
+	if e.trace {
+		b = append(b, '\t')
+		b = appendEsc(b, e.traceID)
+	}
 	return append(b, '\n')
 }
 
@@ -216,6 +226,10 @@ func (e *entry) appendJSON(b []byte) []byte {
 	b = appendJSONNum(b, e.rangeStart)
 	b = append(b, `,"sc-range-end":`...)
 	b = appendJSONNum(b, e.rangeEnd)
+	if e.trace {
+		b = append(b, `,"x-trace-id":`...)
+		b = appendJSONString(b, e.traceID)
+	}
 	return append(b, "}\n"...)
 }
 

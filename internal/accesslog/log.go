@@ -19,6 +19,7 @@ type Log struct {
 	cookies  bool
 	redact   []string
 	now      func() time.Time
+	trace    bool
 }
 
 // New builds the access log from cfg, after applying its defaults and
@@ -39,6 +40,7 @@ func New(cfg LogConfig, opts Options) (*Log, error) {
 		cookies:  cfg.IncludeCookies,
 		redact:   cfg.RedactQuery,
 		now:      opts.Now,
+		trace:    opts.TraceID,
 	}
 	if l.now == nil {
 		l.now = time.Now
@@ -51,6 +53,9 @@ func New(cfg LogConfig, opts Options) (*Log, error) {
 	}
 	if !l.json {
 		opts.Header = []byte(w3cHeader)
+		if l.trace {
+			opts.Header = []byte(w3cTraceHeader)
+		}
 	}
 	s, err := NewSink(cfg.SinkConfig, opts)
 	if err != nil {
@@ -133,6 +138,7 @@ func (l *Log) fill(e *entry, r *edge.Request, rec *edge.Record) {
 	}
 
 	e.requestID = r.ID
+	e.trace, e.traceID = l.trace, r.TraceID
 	e.hostHeader = r.Host
 	e.protocol = r.Scheme
 	if h := r.HTTP; h != nil {

@@ -36,6 +36,9 @@ type Options struct {
 	// Now is the clock a Log uses for a request without a start time; nil
 	// means time.Now.
 	Now func() time.Time
+	// TraceID adds a 34th field, x-trace-id: the request's trace id when
+	// tracing is on (the edge sets it then), "-" for a request not traced.
+	TraceID bool
 }
 
 // Sink writes lines to stdout, stderr or a size-rotated file on its own

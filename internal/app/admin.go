@@ -36,6 +36,8 @@ func (e *Edge) adminHandler() http.Handler {
 	inv := e.invalidations()
 	mux.Handle("/invalidations", inv)
 	mux.Handle("/invalidations/", inv)
+	mux.HandleFunc("GET /status", e.serveStatus)
+	mux.HandleFunc("/status/explain", e.serveExplain)
 	mux.HandleFunc("POST /decision-cache/flush", e.flushDecisionCache)
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
 	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)

@@ -20,6 +20,7 @@ import (
 	"github.com/edgeward/edgeward/internal/edge"
 	"github.com/edgeward/edgeward/internal/httpcache"
 	"github.com/edgeward/edgeward/internal/origin"
+	"github.com/edgeward/edgeward/internal/protect"
 	"github.com/edgeward/edgeward/internal/sideband"
 )
 
@@ -59,7 +60,7 @@ func (s *snapshot) close() {
 // build constructs a snapshot from a validated file. Nothing is started
 // and nothing global changes: a failing build releases what it built and
 // leaves the running snapshot untouched.
-func build(ctx context.Context, f *config.Edge, store *httpcache.Store, log *slog.Logger) (_ *snapshot, err error) {
+func build(ctx context.Context, f *config.Edge, store *httpcache.Store, counter protect.Counter, log *slog.Logger) (_ *snapshot, err error) {
 	ctx, cancel := context.WithCancel(ctx)
 	s := &snapshot{origins: map[string]*origin.Origin{}, reg: prometheus.NewRegistry()}
 	s.onClose(cancel)
@@ -70,7 +71,7 @@ func build(ctx context.Context, f *config.Edge, store *httpcache.Store, log *slo
 	}()
 
 	if f.Logging.AccessLog.Path != accesslog.PathOff {
-		if s.access, err = accesslog.New(f.Logging.AccessLog, accesslog.Options{Registerer: s.reg}); err != nil {
+		if s.access, err = accesslog.New(f.Logging.AccessLog, accesslog.Options{Registerer: s.reg, TraceID: f.Tracing.Enabled()}); err != nil {
 			return nil, fmt.Errorf("access log: %w", err)
 		}
 		s.onClose(func() { s.access.Close() })
@@ -147,6 +148,9 @@ func build(ctx context.Context, f *config.Edge, store *httpcache.Store, log *slo
 			}
 		}
 		s.behaviors = append(s.behaviors, eb)
+	}
+	if err := protectBehaviors(ctx, f, s.behaviors, counter, log, s.reg); err != nil {
+		return nil, err
 	}
 	return s, nil
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/edgeward/edgeward/internal/edge"
 	"github.com/edgeward/edgeward/internal/fleet"
 	"github.com/edgeward/edgeward/internal/httpcache"
+	"github.com/edgeward/edgeward/internal/tracing"
 )
 
 // Options are what a command gives the app beyond the configuration file.
@@ -25,6 +26,11 @@ type Options struct {
 	Logger *slog.Logger
 	// Lookup resolves ${ENV} references on reload (os.LookupEnv if nil).
 	Lookup config.LookupEnv
+	// Tracing replaces the provider the file's tracing section would build
+	// (tests pass one with an in-memory exporter).
+	Tracing *tracing.Provider
+	// Version is the program's version, for the status page.
+	Version string
 	// Level, when set, is the process log's level: a reload of
 	// logging.level sets it.
 	Level *slog.LevelVar
@@ -43,6 +49,8 @@ type Edge struct {
 	server *edge.Server
 	admin  *http.Server
 	reload sync.Mutex
+	tp     *tracing.Provider
+	status *status
 	last   atomic.Pointer[ReloadResult]
 
 	adminLn net.Listener
@@ -64,21 +72,34 @@ type ReloadResult struct {
 // reloads). It binds no listener yet.
 func NewEdge(ctx context.Context, path string, f *config.Edge, opts Options) (*Edge, error) {
 	log := loggerOf(opts)
-	e := &Edge{path: path, opts: opts, log: log, reg: newRegistry()}
+	e := &Edge{path: path, opts: opts, log: log, reg: newRegistry(), status: newStatus(path)}
 
 	var err error
 	if e.store, err = httpcache.NewStore(f.Cache, httpcache.Options{Logger: log, Registerer: e.reg}); err != nil {
 		return nil, fmt.Errorf("cache: %w", err)
 	}
-	s, err := build(ctx, f, e.store, log)
-	if err != nil {
+	if err := e.startFleet(ctx, f); err != nil {
 		e.store.Close()
 		return nil, err
 	}
-	eo := edge.Options{Logger: log, Registerer: e.reg, OwnedHeaders: s.owned}
+	tracer, err := e.startTracing(f)
+	if err != nil {
+		e.closeFleet()
+		e.store.Close()
+		return nil, err
+	}
+	s, err := build(ctx, f, e.store, e.counter(), log)
+	if err != nil {
+		e.stopTracing()
+		e.closeFleet()
+		e.store.Close()
+		return nil, err
+	}
+	eo := edge.Options{Logger: log, Registerer: e.reg, OwnedHeaders: s.owned, Tracer: tracer}
 	if s.access != nil {
 		eo.AccessLog = s.access
 	}
+	eo.AccessLog = e.status.denies(eo.AccessLog)
 	if e.server, err = edge.New(f.Config, s.behaviors, eo); err != nil {
 		s.close()
 		e.store.Close()
@@ -86,26 +107,23 @@ func NewEdge(ctx context.Context, path string, f *config.Edge, opts Options) (*E
 	}
 	// The same generation again, now owning its closers: the one New made
 	// drains at once, with nothing to release.
-	if err := e.server.Reload(generation(f, s)); err != nil {
+	if err := e.server.Reload(e.generation(f, s)); err != nil {
 		s.close()
 		e.store.Close()
 		return nil, err
 	}
 	e.cfg.Store(f)
 	e.snap.Store(s)
-	if err := e.startFleet(ctx, f); err != nil {
-		e.Close()
-		return nil, err
-	}
 	return e, nil
 }
 
 // generation is the edge's share of a snapshot.
-func generation(f *config.Edge, s *snapshot) edge.Generation {
+func (e *Edge) generation(f *config.Edge, s *snapshot) edge.Generation {
 	g := edge.Generation{Config: f.Config, Behaviors: s.behaviors, OwnedHeaders: s.owned, Drained: s.close}
 	if s.access != nil {
 		g.AccessLog = s.access
 	}
+	g.AccessLog = e.status.denies(g.AccessLog)
 	return g
 }
 
@@ -184,6 +202,7 @@ func (e *Edge) Close() {
 		}
 		e.closeFleet()
 		e.store.Close()
+		e.stopTracing()
 	})
 }
 
@@ -223,12 +242,12 @@ func (e *Edge) Reload(ctx context.Context) error {
 	old := e.cfg.Load()
 	res.Changed = config.Changes(old, f)
 	res.RestartRequired = config.RestartRequired(res.Changed)
-	s, err := build(ctx, f, e.store, e.log)
+	s, err := build(ctx, f, e.store, e.counter(), e.log)
 	if err != nil {
 		res.Err = err
 		return err
 	}
-	if err := e.server.Reload(generation(f, s)); err != nil {
+	if err := e.server.Reload(e.generation(f, s)); err != nil {
 		s.close()
 		res.Err = err
 		return err

@@ -11,6 +11,7 @@ import (
 
 	"github.com/edgeward/edgeward/internal/config"
 	"github.com/edgeward/edgeward/internal/fleet"
+	"github.com/edgeward/edgeward/internal/protect"
 )
 
 // startFleet joins the fleet of f's fleet: section, if it has one: the
@@ -64,6 +65,18 @@ func (e *Edge) Counters() *fleet.Counters {
 	}
 	return e.fleet.Counters()
 }
+
+// counter is what rate rules count with: the fleet's counters, or nil
+// (each node counts alone). A nil *fleet.Counters must not become a
+// non-nil interface.
+func (e *Edge) counter() protect.Counter {
+	if c := e.Counters(); c != nil {
+		return c
+	}
+	return nil
+}
+
+var _ protect.Counter = (*fleet.Counters)(nil)
 
 // readyVerbose answers /readyz?verbose: the same status as /readyz (200
 // or 503) with a JSON body that says what is degraded. A node without

@@ -15,9 +15,6 @@ import (
 	"github.com/edgeward/edgeward/internal/config"
 )
 
-// Version is set at build time with -ldflags "-X ...cli.Version=v1.2.3".
-var Version = "dev"
-
 // Root returns the edgeward command tree. Output goes to out and errOut.
 func Root(out, errOut io.Writer) *cobra.Command {
 	root := &cobra.Command{
@@ -26,6 +23,8 @@ func Root(out, errOut io.Writer) *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
+	root.Version = versionString()
+	root.SetVersionTemplate("edgeward {{.Version}}\n")
 	root.SetOut(out)
 	root.SetErr(errOut)
 	root.AddCommand(serveCmd(), decisionCmd(), validateCmd(), demoCmd(), tokenCmd(), invalidateCmd(), versionCmd(), importCmd())
@@ -44,22 +43,14 @@ func Execute(ctx context.Context, args []string, out, errOut io.Writer) int {
 	return 0
 }
 
-func versionCmd() *cobra.Command {
-	return &cobra.Command{
-		Use:   "version",
-		Short: "Print the version",
-		Args:  cobra.NoArgs,
-		Run: func(cmd *cobra.Command, _ []string) {
-			fmt.Fprintln(cmd.OutOrStdout(), "edgeward", Version)
-		},
-	}
-}
-
 // newLogger builds the process logger from the file's logging section. Its
-// level is lv, set here from the file and by reloads.
+// level is lv, set here from the file and by reloads. Durations are
+// written as Go duration strings ("1.5ms", "2s") in both formats: slog's
+// JSON handler would write nanoseconds as an integer, which nobody reads
+// right at a glance.
 func newLogger(w io.Writer, l config.Logging, lv *slog.LevelVar) *slog.Logger {
 	lv.Set(l.SlogLevel())
-	opts := &slog.HandlerOptions{Level: lv}
+	opts := &slog.HandlerOptions{Level: lv, ReplaceAttr: readableDurations}
 	if l.Format == "text" {
 		return slog.New(slog.NewTextHandler(w, opts))
 	}
@@ -71,4 +62,13 @@ func stderrOf(cmd *cobra.Command) io.Writer {
 		return w
 	}
 	return os.Stderr
+}
+
+// readableDurations is the process log's ReplaceAttr: a duration becomes
+// its string ("1.5ms").
+func readableDurations(_ []string, a slog.Attr) slog.Attr {
+	if a.Value.Kind() == slog.KindDuration {
+		return slog.String(a.Key, a.Value.Duration().String())
+	}
+	return a
 }

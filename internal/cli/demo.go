@@ -29,6 +29,7 @@ It exits non-zero if the self-check fails.`,
 				return fmt.Errorf("--log-level: want debug, info, warn or error, got %q", logLevel)
 			}
 			opts.Logger = slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: level}))
+			opts.Version = versionString()
 			return demo.Run(cmd.Context(), opts, cmd.OutOrStdout())
 		},
 	}
@@ -39,6 +40,7 @@ It exits non-zero if the self-check fails.`,
 	f.IntVar(&opts.IssuerPort, "issuer-port", opts.IssuerPort, "loopback port of the demo token issuer (0 picks a free one)")
 	f.BoolVar(&opts.NoCheck, "no-check", false, "skip the self-check")
 	f.BoolVar(&opts.AccessLog, "access-log", false, "write the CloudFront-format access log to stdout")
+	f.StringVar(&opts.TraceEndpoint, "trace-endpoint", "", "send OpenTelemetry spans to this OTLP/HTTP collector, e.g. http://127.0.0.1:4318 (default: tracing off)")
 	f.StringVar(&logLevel, "log-level", "warn", "process log level on stderr: debug, info, warn or error")
 	return cmd
 }

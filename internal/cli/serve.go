@@ -24,7 +24,7 @@ func serveCmd() *cobra.Command {
 			}
 			lv := new(slog.LevelVar)
 			log := newLogger(stderrOf(cmd), f.Logging, lv)
-			e, err := app.NewEdge(cmd.Context(), file, f, app.Options{Logger: log, Level: lv})
+			e, err := app.NewEdge(cmd.Context(), file, f, app.Options{Logger: log, Level: lv, Version: versionString()})
 			if err != nil {
 				return err
 			}
@@ -72,24 +72,42 @@ func validateCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "validate",
 		Short: "Validate a configuration file strictly: prints ok or every error with file, line and key",
-		Args:  cobra.NoArgs,
+		Long: `Reads the file as serve would: strict YAML (unknown keys, wrong types and a second
+document are errors), every ${ENV} reference resolved, every section validated, then
+everything built that serve builds before it listens (certificates and CA bundles
+loaded, rules compiled). Prints ok, or every problem with file, line and key.
+
+The kind of file is told from its content: one with origins or behaviors is an
+edge's (edgeward serve); one with only a decision section is a standalone decision
+service's (edgeward decision serve). --kind overrides it.`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			k := kind
+			if k == "auto" {
+				k = config.DetectKind(file)
+			}
 			var err error
-			switch kind {
-			case "edge":
-				_, err = config.LoadEdge(file, nil)
-			case "decision":
-				_, err = config.LoadDecision(file, nil)
+			switch k {
+			case config.KindEdge:
+				var f *config.Edge
+				if f, err = config.LoadEdge(file, nil); err == nil {
+					err = app.CheckEdge(cmd.Context(), f)
+				}
+			case config.KindDecision:
+				var f *config.Decision
+				if f, err = config.LoadDecision(file, nil); err == nil {
+					err = app.CheckDecision(cmd.Context(), f)
+				}
 			default:
-				return fmt.Errorf("--kind: want edge or decision, got %q", kind)
+				return fmt.Errorf("--kind: want auto, edge or decision, got %q", kind)
 			}
 			if err != nil {
 				fmt.Fprintln(cmd.OutOrStdout(), err)
-				return fmt.Errorf("%s is not valid", file)
+				return fmt.Errorf("%s is not a valid %s file", file, kindName(k))
 			}
-			fmt.Fprintln(cmd.OutOrStdout(), "ok")
+			fmt.Fprintf(cmd.OutOrStdout(), "ok\nread as: %s file\n", kindName(k))
 			restart := config.RestartKeys
-			if kind == "decision" {
+			if k == config.KindDecision {
 				restart = config.DecisionRestartKeys
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "note: a reload applies every key but these, which take effect on restart: %s\n", strings.Join(restart, ", "))
@@ -97,6 +115,13 @@ func validateCmd() *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVarP(&file, "config", "c", "edgeward.yaml", "configuration file")
-	cmd.Flags().StringVar(&kind, "kind", "edge", "file kind: edge (edgeward serve) or decision (edgeward decision serve)")
+	cmd.Flags().StringVar(&kind, "kind", "auto", "file kind: auto (told from the content), edge (edgeward serve) or decision (edgeward decision serve)")
 	return cmd
+}
+
+func kindName(k string) string {
+	if k == config.KindDecision {
+		return "decision service"
+	}
+	return "edge"
 }

@@ -39,6 +39,7 @@ func ParseDecision(name string, data []byte, lookup LookupEnv) (*Decision, error
 			s.Errorf("admin", "want host:port or off, got %q", f.Admin)
 		}
 	}
+	checkTLS(s, "tls", f.TLS)
 	if !s.Has("decision") {
 		s.Errorf("decision", "required: the decision service's model (api_services, token_issuers, gateway_credentials)")
 	}

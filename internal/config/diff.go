@@ -23,6 +23,8 @@ var RestartKeys = []string{
 	// tls and the listener's limits reload (new connections get them,
 	// edge.Server.Reload); switching between HTTP and HTTPS is refused
 	// there, with an error saying it needs a restart.
+	// The tracer provider and its exporter are built once, at start.
+	"tracing",
 }
 
 // DecisionRestartKeys are the keys of a decision service's file that a

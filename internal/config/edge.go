@@ -86,6 +86,8 @@ func (f *Edge) defaults() {
 	f.Cache.Defaults()
 	f.Logging.defaults()
 	f.fleetDefaults()
+	f.Protections.Defaults()
+	f.Tracing.Defaults()
 }
 
 func (f *Edge) usesFunction(name string) bool {
@@ -101,6 +103,7 @@ var idPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]*$`)
 
 func (f *Edge) validate(s *Source) {
 	s.Check("", f.Config.Validate())
+	checkTLS(s, "tls", &f.TLS)
 	if f.Admin != "off" {
 		if _, _, err := net.SplitHostPort(f.Admin); err != nil {
 			s.Errorf("admin", "want host:port or off, got %q", f.Admin)
@@ -123,18 +126,29 @@ func (f *Edge) validate(s *Source) {
 	for _, name := range functionNames {
 		fn := f.Functions[name]
 		s.Check("functions."+name, fn.Validate())
+		if fn.Remote() {
+			checkCA(s, "functions."+name+".ca_file", fn.CAFile)
+		}
 		if !fn.Remote() && f.Decision == nil {
 			s.Errorf("functions."+name+".service_url", "required: there is no decision section to call in-process (set service_url to a sideband service URL, or add decision:)")
 		}
 	}
 
-	// Patterns and methods are the edge's rules, checked by the edge;
-	// origins, functions and cache policies are resolved here by name.
-	rules := make([]edge.Behavior, len(f.Behaviors))
-	for i, b := range f.Behaviors {
-		rules[i] = edge.Behavior{PathPattern: b.PathPattern, AllowedMethods: b.AllowedMethods}
+	if len(f.Behaviors) == 0 {
+		msg := `at least one behavior is required (the last one with path_pattern "*")`
+		if s.Has("decision") && !s.Has("origins") {
+			msg += "; this looks like a standalone decision service's file: run it with `edgeward decision serve -c FILE` (validate tells the kind from the content)"
+		}
+		s.Errorf("behaviors", "%s", msg)
+	} else {
+		// Patterns and methods are the edge's rules, checked by the edge;
+		// origins, functions and cache policies are resolved here by name.
+		rules := make([]edge.Behavior, len(f.Behaviors))
+		for i, b := range f.Behaviors {
+			rules[i] = edge.Behavior{PathPattern: b.PathPattern, AllowedMethods: b.AllowedMethods}
+		}
+		s.Check("", edge.ValidateBehaviors(rules))
 	}
-	s.Check("", edge.ValidateBehaviors(rules))
 	for i, b := range f.Behaviors {
 		p := fmt.Sprintf("behaviors[%d]", i)
 		if _, ok := f.Origins[b.Origin]; !ok {
@@ -146,7 +160,7 @@ func (f *Edge) validate(s *Source) {
 		}
 		if b.ViewerRequest != "" {
 			if _, ok := f.Functions[b.ViewerRequest]; !ok {
-				s.Errorf(p+".viewer_request", "unknown function %q (known: %s)", b.ViewerRequest, strings.Join(functionNames, ", "))
+				s.Errorf(p+".viewer_request", "%s", unknownFunction(b.ViewerRequest, functionNames, f.Decision != nil))
 			}
 		}
 		if b.Cache != nil {
@@ -160,4 +174,21 @@ func (f *Edge) validate(s *Source) {
 	s.Check("cache", f.Cache.Validate())
 	f.Logging.validate(s, "logging")
 	f.validateFleet(s)
+	f.validateProtections(s)
+	s.Check("tracing", f.Tracing.Validate())
+}
+
+// unknownFunction says what is wrong with a viewer_request naming no
+// function, and how to define it: "authorize" exists on its own only with
+// a decision section.
+func unknownFunction(name string, known []string, hasDecision bool) string {
+	list := "none"
+	if len(known) > 0 {
+		list = strings.Join(known, ", ")
+	}
+	msg := fmt.Sprintf("unknown function %q (known: %s)", name, list)
+	if name == ImplicitFunction && !hasDecision {
+		return msg + `: add a decision: section (the embedded decision service, which defines "authorize"), or define it under functions: with the service_url of a decision service`
+	}
+	return msg + ": define it under functions:"
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"reflect"
 	"regexp"
 	"strconv"
@@ -45,8 +44,16 @@ func decode(name string, data []byte, v any, lookup LookupEnv) *Source {
 		return s
 	}
 	s.Root = &root
+	var extra yaml.Node
+	switch err := dec.Decode(&extra); {
+	case errors.Is(err, io.EOF):
+	case err != nil:
+		s.addYAMLError(err)
+	default:
+		s.add(extra.Line, "", "a second YAML document (after ---) is not read: edgeward reads one document per file")
+	}
 	expandEnv(&root, lookup, func(n *yaml.Node, msg string) { s.add(n.Line, "", msg) })
-	checkKeys(&root, reflect.TypeOf(v), "", func(n *yaml.Node, path, msg string) { s.add(n.Line, path, msg) })
+	checkTree(&root, reflect.TypeOf(v), "", func(n *yaml.Node, path, msg string) { s.add(n.Line, path, msg) })
 	if len(s.problems) > 0 {
 		return s
 	}
@@ -69,10 +76,10 @@ func (s *Source) addYAMLError(err error) {
 	for _, m := range msgs {
 		if g := yamlLine.FindStringSubmatch(m); g != nil {
 			line, _ := strconv.Atoi(g[1])
-			s.add(line, "", g[2])
+			s.add(line, "", cleanYAMLMessage(g[2]))
 			continue
 		}
-		s.add(0, "", m)
+		s.add(0, "", cleanYAMLMessage(m))
 	}
 }
 
@@ -114,7 +121,7 @@ func readFile(path string) (string, []byte, error) {
 	if err != nil {
 		return "", nil, fmt.Errorf("read config: %w", err)
 	}
-	return filepath.Base(path), data, nil
+	return path, data, nil
 }
 
 // find returns the node at path or nil.

@@ -61,17 +61,17 @@ func TestDecode_ReportsLineAndPath(t *testing.T) {
 		{
 			name: "type mismatch keeps the yaml line",
 			yaml: "listen: x\nretries: many\n",
-			want: []string{`t.yaml:2: cannot unmarshal`},
+			want: []string{`t.yaml:2: retries: want an integer, got "many"`},
 		},
 		{
 			name: "a quoted boolean is not a boolean",
 			yaml: "debug: \"false\"\n",
-			want: []string{`t.yaml:1: cannot unmarshal`},
+			want: []string{`t.yaml:1: debug: want true or false (unquoted), got the quoted string "false"`},
 		},
 		{
 			name: "bad size",
 			yaml: "max: 10XB\n",
-			want: []string{`t.yaml:1: invalid size "10XB"`},
+			want: []string{`t.yaml:1: max: invalid size "10XB"`},
 		},
 		{
 			name: "unset environment variable is named",
@@ -92,6 +92,36 @@ func TestDecode_ReportsLineAndPath(t *testing.T) {
 			name: "duplicate key",
 			yaml: "listen: a\nlisten: b\n",
 			want: []string{`already defined`},
+		},
+		{
+			name: "every type error is reported, each with its key",
+			yaml: "retries: abc\nmax: -5\ndebug: 3\norigins:\n  a:\n    timeout: 5x\n",
+			want: []string{
+				`t.yaml:1: retries: want an integer, got "abc"`,
+				`t.yaml:2: max: invalid size "-5"`,
+				`t.yaml:3: debug: want true or false (unquoted), got "3"`,
+				`t.yaml:6: origins.a.timeout: want a duration such as 500ms, 30s or 1h, got "5x"`,
+			},
+		},
+		{
+			name: "a list where the file's mapping belongs names no Go type",
+			yaml: "- listen: x\n",
+			want: []string{`t.yaml:1: the file must be a mapping (key: value), got a list`},
+		},
+		{
+			name: "a list where a mapping of names belongs",
+			yaml: "origins:\n  - url: http://a\n",
+			want: []string{`t.yaml:2: origins: want a mapping of names to settings (name: ...), got a list`},
+		},
+		{
+			name: "a scalar where a list belongs",
+			yaml: "behaviors: /orders\n",
+			want: []string{`t.yaml:1: behaviors: want a list, got "/orders"`},
+		},
+		{
+			name: "a second document is an error, not ignored",
+			yaml: "listen: a\n---\nlisten: b\n",
+			want: []string{`t.yaml:2: a second YAML document (after ---) is not read`},
 		},
 		{
 			name: "several problems are all reported",
@@ -117,6 +147,11 @@ func TestDecode_ReportsLineAndPath(t *testing.T) {
 			for i, w := range tt.want {
 				if !strings.Contains(ps[i].Error(), w) {
 					t.Errorf("problem %d = %q, want it to contain %q", i, ps[i].Error(), w)
+				}
+				for _, leak := range []string{"!!", "config.", "map[", "testFile", "time.Duration", "unmarshal"} {
+					if strings.Contains(ps[i].Error(), leak) {
+						t.Errorf("problem %d = %q names a Go or YAML internal (%q)", i, ps[i].Error(), leak)
+					}
 				}
 			}
 		})

@@ -8,6 +8,8 @@ import (
 	"github.com/edgeward/edgeward/internal/fleet"
 	"github.com/edgeward/edgeward/internal/httpcache"
 	"github.com/edgeward/edgeward/internal/origin"
+	"github.com/edgeward/edgeward/internal/protect"
+	"github.com/edgeward/edgeward/internal/tracing"
 )
 
 // Edge is the file of `edgeward serve`: the edge, its origins, behaviors and
@@ -27,6 +29,11 @@ type Edge struct {
 	// Fleet joins this edge to a fleet sharing a Redis (fleet.go); absent
 	// for a single node.
 	Fleet *fleet.Config `yaml:"fleet"`
+	// Protections are the security protections behaviors reference.
+	Protections protect.Config `yaml:"protections"`
+	// Tracing exports OpenTelemetry spans (off unless tracing.endpoint is
+	// set); it changes only on restart.
+	Tracing tracing.Config `yaml:"tracing"`
 }
 
 // Behavior is one entry of behaviors: CloudFront's cache behavior.
@@ -47,6 +54,8 @@ type Behavior struct {
 	OriginRequestPolicy   string                      `yaml:"origin_request_policy"`
 	ResponseHeadersPolicy string                      `yaml:"response_headers_policy"`
 	ResponseHeaders       *edge.ResponseHeadersConfig `yaml:"response_headers"`
+	// Protection names a set of protections.sets (empty: none).
+	Protection string `yaml:"protection"`
 }
 
 // Logging configures the process log and the access log.

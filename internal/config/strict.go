@@ -13,21 +13,27 @@ import (
 
 var unmarshalerType = reflect.TypeFor[yaml.Unmarshaler]()
 
-// checkKeys walks the YAML tree alongside the Go type it will be decoded
-// into and reports every mapping key the type does not have, with its line
-// and path. yaml.v3's KnownFields works only on a Decoder reading text,
-// while edgeward decodes an already expanded node tree, so the check is
-// done here, before decoding.
-func checkKeys(n *yaml.Node, t reflect.Type, path string, report func(*yaml.Node, string, string)) {
+// checkTree walks the YAML tree alongside the Go type it will be decoded
+// into and reports every mapping key the type does not have, every value
+// of the wrong kind (a list where a mapping belongs) and every scalar that
+// does not decode (an integer spelled "abc", a size of "-5"), each with its
+// line and path. yaml.v3 stops at the first error of some kinds and names
+// Go types in its messages, and its KnownFields works only on a Decoder
+// reading text while edgeward decodes an already expanded node tree: so
+// the checks are done here, before decoding, and all of them at once.
+func checkTree(n *yaml.Node, t reflect.Type, path string, report func(*yaml.Node, string, string)) {
 	if n == nil {
 		return
 	}
 	if n.Kind == yaml.AliasNode {
-		n = n.Alias
+		// Not followed: an alias may repeat a large subtree many times
+		// (a "billion laughs" file); the decoder checks what it refers to,
+		// with its own bound on aliasing.
+		return
 	}
 	if n.Kind == yaml.DocumentNode {
 		for _, c := range n.Content {
-			checkKeys(c, t, path, report)
+			checkTree(c, t, path, report)
 		}
 		return
 	}
@@ -35,12 +41,23 @@ func checkKeys(n *yaml.Node, t reflect.Type, path string, report func(*yaml.Node
 		t = t.Elem()
 	}
 	if reflect.PointerTo(t).Implements(unmarshalerType) || t.Implements(unmarshalerType) {
-		return // the type decodes itself and reports its own errors
+		// The type decodes itself: decode this node alone to find its error.
+		if msg := checkValue(n, t); msg != "" {
+			report(n, path, msg)
+		}
+		return
+	}
+	if msg := kindMismatch(n, t); msg != "" {
+		if path == "" {
+			msg = "the file must be " + strings.TrimPrefix(msg, "want ")
+		}
+		report(n, path, msg)
+		return
 	}
 	switch t.Kind() {
 	case reflect.Struct:
 		if n.Kind != yaml.MappingNode {
-			return // the decoder reports the type mismatch
+			return // null: the zero value
 		}
 		fields := yamlFields(t)
 		for i := 0; i+1 < len(n.Content); i += 2 {
@@ -50,21 +67,35 @@ func checkKeys(n *yaml.Node, t reflect.Type, path string, report func(*yaml.Node
 				report(k, joinPath(path, k.Value), fmt.Sprintf("unknown key (known: %s)", strings.Join(slices.Sorted(maps.Keys(fields)), ", ")))
 				continue
 			}
-			checkKeys(v, ft, joinPath(path, k.Value), report)
+			checkTree(v, ft, joinPath(path, k.Value), report)
 		}
 	case reflect.Map:
 		if n.Kind != yaml.MappingNode {
 			return
 		}
 		for i := 0; i+1 < len(n.Content); i += 2 {
-			checkKeys(n.Content[i+1], t.Elem(), joinPath(path, n.Content[i].Value), report)
+			k := n.Content[i]
+			p := joinPath(path, k.Value)
+			if msg := checkValue(k, t.Key()); msg != "" {
+				report(k, p, "key: "+msg)
+				continue
+			}
+			checkTree(n.Content[i+1], t.Elem(), p, report)
 		}
 	case reflect.Slice, reflect.Array:
 		if n.Kind != yaml.SequenceNode {
 			return
 		}
 		for i, c := range n.Content {
-			checkKeys(c, t.Elem(), path+"["+strconv.Itoa(i)+"]", report)
+			checkTree(c, t.Elem(), path+"["+strconv.Itoa(i)+"]", report)
+		}
+	default:
+		if n.Kind != yaml.ScalarNode {
+			report(n, path, fmt.Sprintf("want %s, got %s", wantOf(t), gotOf(n)))
+			return
+		}
+		if msg := checkValue(n, t); msg != "" {
+			report(n, path, msg)
 		}
 	}
 }

@@ -64,7 +64,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	d := h.s.pool.Get().(*decision.Decision)
 	defer h.s.pool.Put(d)
-	rep, serr := h.s.decide(r.Context(), sn, req, gateway, d, false)
+	rep, serr := h.s.decide(traceContextOf(r), sn, req, gateway, d, false)
 	if serr != nil {
 		h.fail(w, cid, serr.Status, serr.Body.Code, serr.Body.Message)
 		return

@@ -1,12 +1,14 @@
 package decisionapi
 
 import (
+	"encoding/hex"
 	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/edgeward/edgeward/internal/decision"
 	"github.com/edgeward/edgeward/internal/jsonstring"
@@ -61,6 +63,7 @@ type entry struct {
 	status    int
 	reason    decision.Reason
 	latency   time.Duration
+	traceID   trace.TraceID // zero when the request was not traced
 }
 
 // NewLog returns a decision log writing through sink, which it owns from
@@ -120,6 +123,11 @@ func (e *entry) appendJSON(b []byte) []byte {
 	} else {
 		b = append(b, '"')
 		b = e.ids.Append(b, e.seq)
+		b = append(b, '"')
+	}
+	if e.traceID.IsValid() {
+		b = append(b, `,"trace_id":"`...)
+		b = hex.AppendEncode(b, e.traceID[:])
 		b = append(b, '"')
 	}
 	b = append(b, `,"gateway":`...)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/edgeward/edgeward/internal/decision"
 	"github.com/edgeward/edgeward/internal/requestid"
@@ -149,14 +150,14 @@ func (s *Service) decide(ctx context.Context, sn *snapshot, req *sideband.Reques
 	rid := requestIDOf(req.Headers)
 	rep := s.reply(sn, req, d, &rid)
 	if !explain {
-		s.record(sn, d, &in, rid, gateway, start)
+		s.record(sn, d, &in, rid, gateway, start, trace.SpanContextFromContext(ctx).TraceID())
 	}
 	return rep, nil
 }
 
 // record counts a decision and writes it to the decision log; requestID
 // "" gets a generated id, formatted only when the line is written.
-func (s *Service) record(sn *snapshot, d *decision.Decision, in *decision.Input, requestID string, gateway int, start time.Time) {
+func (s *Service) record(sn *snapshot, d *decision.Decision, in *decision.Input, requestID string, gateway int, start time.Time, traceID trace.TraceID) {
 	elapsed := time.Since(start)
 	if d.Allowed {
 		if c := sn.allowed[d.ServiceIndex][d.OperationIndex]; c != nil {
@@ -188,5 +189,6 @@ func (s *Service) record(sn *snapshot, d *decision.Decision, in *decision.Input,
 		status:    d.Status,
 		reason:    d.Reason,
 		latency:   elapsed,
+		traceID:   traceID,
 	})
 }

@@ -24,6 +24,8 @@ type Layout struct {
 	IssuerURL string
 	// AccessLog writes the CloudFront-format access log to stdout.
 	AccessLog bool
+	// TraceEndpoint is an OTLP/HTTP collector's URL; empty: tracing off.
+	TraceEndpoint string
 }
 
 // baseURLs are the URLs a client of the edge may address it by: the
@@ -101,6 +103,12 @@ decision:
 logging:
   level: warn
   access_log: {path: {{if .AccessLog}}stdout{{else}}"off"{{end}}}
+{{- if .TraceEndpoint}}
+
+tracing:
+  endpoint: {{printf "%q" .TraceEndpoint}}
+  service_name: edgeward-demo
+{{- end}}
 `))
 
 // Config returns the demo's configuration for l, as YAML for

@@ -25,6 +25,8 @@ type Options struct {
 	Listen string
 	// Admin is the admin listener (default 127.0.0.1:0), or "off".
 	Admin string
+	// Version is the program's version, shown on the status page.
+	Version string
 	// OriginPort and IssuerPort are the loopback ports of the Orders API
 	// and of the token issuer; 0 picks a free port.
 	OriginPort int
@@ -33,6 +35,8 @@ type Options struct {
 	NoCheck bool
 	// AccessLog writes the edge's CloudFront-format access log to stdout.
 	AccessLog bool
+	// TraceEndpoint sends the edge's spans to this OTLP/HTTP collector.
+	TraceEndpoint string
 	// Logger is the process log of the edge (nil discards it).
 	Logger *slog.Logger
 }
@@ -58,9 +62,10 @@ func (o *Options) defaults() {
 // Demo is a running demo: the Orders API, the token issuer, and the edge
 // with its embedded decision service.
 type Demo struct {
-	orders *Orders
-	issuer *Issuer
-	config []byte
+	orders        *Orders
+	issuer        *Issuer
+	config        []byte
+	traceEndpoint string
 
 	edgeURL, adminURL, originURL string
 	servers                      []*http.Server
@@ -132,18 +137,20 @@ func Start(ctx context.Context, opts Options) (_ *Demo, err error) {
 	d.serve(issuerLn, d.issuer)
 	unused = unused[2:]
 
+	d.traceEndpoint = opts.TraceEndpoint
 	d.config = Config(Layout{
-		Listen:    edgeLn.Addr().String(),
-		Admin:     adminAddr,
-		OriginURL: d.originURL,
-		IssuerURL: issuerURL,
-		AccessLog: opts.AccessLog,
+		Listen:        edgeLn.Addr().String(),
+		Admin:         adminAddr,
+		OriginURL:     d.originURL,
+		IssuerURL:     issuerURL,
+		AccessLog:     opts.AccessLog,
+		TraceEndpoint: opts.TraceEndpoint,
 	})
 	f, err := config.ParseEdge("edgeward demo", d.config, noEnv)
 	if err != nil {
 		return nil, fmt.Errorf("the demo's configuration does not load: %w", err)
 	}
-	e, err := app.NewEdge(ctx, "", f, app.Options{Logger: opts.Logger, Lookup: noEnv})
+	e, err := app.NewEdge(ctx, "", f, app.Options{Logger: opts.Logger, Lookup: noEnv, Version: opts.Version})
 	if err != nil {
 		return nil, fmt.Errorf("edge: %w", err)
 	}

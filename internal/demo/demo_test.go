@@ -199,7 +199,8 @@ func TestRun_PrintsWhatIsWhereChecksAndStopsOnCancel(t *testing.T) {
 		t.Fatalf("Run = %v before serving; output:\n%s", err, out)
 	}
 	text := out.String()
-	for _, want := range []string{"edge ", "admin ", "origin ", "token issuer ", "All 6 passed.", "READ_TOKEN='", "curl -i "} {
+	for _, want := range []string{"edge ", "admin ", "origin ", "token issuer ", "All 6 passed.", "READ_TOKEN='", "curl -i ",
+		"status page ", "/status", "tracing ", "--trace-endpoint http://127.0.0.1:4318"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("Run output lacks %q; output:\n%s", want, text)
 		}

@@ -21,6 +21,8 @@ const examplesDir = "../../examples"
 var exampleEnv = map[string]string{
 	"EDGEWARD_GATEWAY_CREDENTIAL": "test-gateway-credential-0123456789",
 	"PINGONE_ENV_ID":              "abcdef01-2345-6789-abcd-ef0123456789",
+	"EDGEWARD_ORIGIN_URL":         "https://abc123.execute-api.us-east-1.amazonaws.com/prod",
+	"EDGEWARD_DECISION_URL":       "https://http-access-api.pingone.com/v1/environments/abcdef01-2345-6789-abcd-ef0123456789",
 }
 
 // TestExamples_Load parses every file under examples/ as `edgeward
@@ -32,6 +34,7 @@ func TestExamples_Load(t *testing.T) {
 		"standalone/decision.yaml": "decision",
 		"standalone/edge.yaml":     "edge",
 		"pingone/edgeward.yaml":    "edge",
+		"container/edgeward.yaml":  "edge",
 	}
 	var found []string
 	err := filepath.WalkDir(examplesDir, func(path string, e os.DirEntry, err error) error {

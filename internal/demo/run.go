@@ -74,11 +74,19 @@ func printWhere(out io.Writer, d *Demo) {
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "  edge\t%s\tsend API requests here (authorized, then cached or forwarded)\n", d.EdgeURL())
 	if d.AdminURL() != "" {
+		fmt.Fprintf(tw, "  status page\t%s\tbehaviors, origin health, cache, decisions, last denies (open it in a browser)\n", d.AdminURL()+"/status")
 		fmt.Fprintf(tw, "  admin\t%s\t/healthz /readyz /metrics /invalidations\n", d.AdminURL())
 	}
 	fmt.Fprintf(tw, "  origin\t%s\tthe Orders API (stage /prod), reachable without a token: the edge is the gate\n", d.OriginURL())
 	fmt.Fprintf(tw, "  token issuer\t%s\tJWKS, OpenID discovery, POST /token (client credentials)\n", d.IssuerURL())
 	fmt.Fprintf(tw, "  decision service\tembedded in the edge\tGET needs %s; POST, PUT, PATCH, DELETE need %s\n", ScopeRead, ScopeWrite)
+	if d.traceEndpoint != "" {
+		fmt.Fprintf(tw, "  tracing\t%s\tOTLP/HTTP: one trace per request, spans per stage, traceparent sent to the origin\n", d.traceEndpoint)
+	} else {
+		fmt.Fprintf(tw, "  tracing\toff\tto see traces: start a collector with an OTLP/HTTP port, e.g.\n")
+		fmt.Fprintf(tw, "  \t\t  docker run --rm -p 4318:4318 -p 16686:16686 jaegertracing/all-in-one\n")
+		fmt.Fprintf(tw, "  \t\tthen: edgeward demo --trace-endpoint http://127.0.0.1:4318 (traces at http://127.0.0.1:16686)\n")
+	}
 	tw.Flush()
 	fmt.Fprintln(out)
 	fmt.Fprintln(out, "The edge runs examples/edgeward.yaml with these ports (the real loader and builder of `edgeward serve`).")
@@ -140,7 +148,7 @@ func printTry(out io.Writer, d *Demo, t tryTokens) {
 		{"a new token from the issuer, as a client-credentials client gets one", "curl -s -d grant_type=client_credentials -d scope=" + ScopeRead + " " + d.IssuerURL() + TokenPath},
 	}
 	if d.AdminURL() != "" {
-		cmds = append(cmds, struct{ why, cmd string }{"what the edge counted", "curl -s " + d.AdminURL() + "/metrics | grep -E '^edgeward_(edge_requests|cache_requests|decisions)_total'"})
+		cmds = append(cmds, struct{ why, cmd string }{"what the edge counted (the series that are not zero; all of them: /metrics)", MetricsCommand(d.AdminURL())})
 	}
 	for _, c := range cmds {
 		fmt.Fprintf(&b, "  # %s\n  %s\n\n", c.why, c.cmd)

@@ -30,6 +30,9 @@ type Request struct {
 	Scheme string
 	// Host is the host (and port, if not the default) the viewer addressed.
 	Host string
+	// TraceID is the request's trace id (32 hex digits) when tracing is
+	// on, for the access log; empty otherwise.
+	TraceID string
 	// ForwardedFor is the X-Forwarded-For chain received from a trusted
 	// proxy (empty when the peer is not trusted); the origin stage appends
 	// the peer's address to it.
@@ -178,4 +181,6 @@ type Behavior struct {
 	Cache Cache
 	// ResponseHeaders is the behavior's response headers policy, or nil.
 	ResponseHeaders *ResponseHeaders
+	// Protection is the behavior's security protections, or nil.
+	Protection Protection
 }

@@ -26,6 +26,10 @@ func (s *Server) finish(x *exchange) {
 		status = http.StatusOK // net/http sends 200 for a handler that wrote nothing
 	}
 	total := end.Sub(r.Start)
+	s.logFailure(x, status)
+	if x.tspan != nil {
+		s.traceEnd(x, status)
+	}
 	sn := x.snap
 	if sn.access != nil {
 		rec.Status = status

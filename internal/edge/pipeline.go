@@ -1,6 +1,7 @@
 package edge
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -11,6 +12,8 @@ import (
 	"runtime/debug"
 	"strings"
 	"time"
+
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/edgeward/edgeward/internal/requestid"
 	"github.com/edgeward/edgeward/internal/transport"
@@ -36,6 +39,11 @@ type exchange struct {
 	urlPath string // URL.Path and URL.RawPath as set for path
 	urlRaw  string
 	bytesIn int64
+
+	// Tracing (trace.go): the request's span and context, and the
+	// function's and cache's spans while they run; nil when off.
+	tctx                context.Context
+	tspan, fspan, cspan trace.Span
 
 	trusted   bool
 	closeConn bool // answer with Connection: close
@@ -114,6 +122,9 @@ func (s *Server) begin(x *exchange, w http.ResponseWriter, hr *http.Request) {
 	if snap.access != nil {
 		x.bytesIn = headBytes(hr)
 	}
+	if s.tracer != nil {
+		s.traceBegin(x, hr)
+	}
 }
 
 // pipeline runs the stages in order; each either lets the request go on
@@ -131,6 +142,16 @@ func (s *Server) pipeline(x *exchange, w http.ResponseWriter, hr *http.Request) 
 			Header: http.Header{"Allow": {rt.allow}}})
 		return
 	}
+	pr := rt.b.Protection
+	if pr != nil {
+		allowed, done := s.protect(x, pr)
+		if done {
+			return
+		}
+		if allowed {
+			pr = nil
+		}
+	}
 	if rt.b.ResponseHeaders != nil && s.viewerResponseHeaders(x, rt) {
 		return // a CORS preflight answered at the edge
 	}
@@ -143,6 +164,9 @@ func (s *Server) pipeline(x *exchange, w http.ResponseWriter, hr *http.Request) 
 		if done {
 			return
 		}
+	}
+	if pr != nil && s.protectAuthorized(x, pr) {
+		return
 	}
 	s.cache(x, rt)
 }
@@ -243,7 +267,13 @@ func urlHasPath(u *url.URL, canon string) bool {
 // viewerRequestFunction runs the behavior's viewer-request function. done
 // means it answered the viewer itself.
 func (s *Server) viewerRequestFunction(x *exchange, rt *route) (done bool, err error) {
+	if x.tspan != nil {
+		s.traceFunctionStart(x, rt)
+	}
 	resp, err := s.callFunction(x, rt)
+	if x.fspan != nil {
+		s.traceFunctionEnd(x, resp, err)
+	}
 	if err != nil {
 		return false, err
 	}
@@ -317,10 +347,18 @@ func (s *Server) cache(x *exchange, rt *route) {
 	}
 	w = wrapResponseHeaders(w, rt, &x.req)
 	var err error
+	o := rt.b.Origin
+	if x.tspan != nil {
+		o = s.traceCacheStart(x, o)
+	}
 	if c := rt.b.Cache; c != nil {
-		err = c.Serve(w, &x.req, rt.b.Origin)
+		err = c.Serve(w, &x.req, o)
 	} else {
-		err = rt.b.Origin.Forward(w, &x.req)
+		x.vw.xcache = xCacheMiss
+		err = o.Forward(w, &x.req)
+	}
+	if x.cspan != nil {
+		s.traceCacheEnd(x, err)
 	}
 	if err != nil {
 		s.renderError(x, s.bodyFraming(x, err))

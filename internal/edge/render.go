@@ -54,6 +54,9 @@ func (s *Server) renderError(x *exchange, err error) {
 	for k, vv := range e.Header {
 		h[http.CanonicalHeaderKey(k)] = vv
 	}
+	if x.vw.xcache != nil {
+		x.vw.xcache = xCacheError
+	}
 	msg := e.Msg
 	if msg == "" {
 		msg = http.StatusText(e.Status)

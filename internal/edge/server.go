@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/edgeward/edgeward/internal/transport"
 )
@@ -27,16 +28,21 @@ type Options struct {
 	// header, every header a decision can set): inbound copies are stripped
 	// on every behavior, as for Config.OwnedHeaders.
 	OwnedHeaders []string
+	// Tracer, when set, traces every request (see trace.go); nil is off
+	// and costs nothing.
+	Tracer trace.Tracer
 }
 
 // Server is the viewer side of the edge: an http.Handler running the
 // pipeline, and the listener that feeds it.
 type Server struct {
-	cfg Config // as given to New: the listener's settings
-	log *slog.Logger
-	m   *metrics
-	ids *idSource
-	tr  *transport.Server // the listener: TLS, framing guard, fast lane
+	cfg    Config // as given to New: the listener's settings
+	log    *slog.Logger
+	m      *metrics
+	ids    *idSource
+	tr     *transport.Server // the listener: TLS, framing guard, fast lane
+	fails  *failureLog
+	tracer trace.Tracer // nil: tracing off
 
 	snap atomic.Pointer[snapshot]
 	swap sync.Mutex // serialises Reload
@@ -53,9 +59,11 @@ func New(cfg Config, behaviors []Behavior, opts Options) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{
-		cfg: cfg,
-		log: opts.Logger,
-		ids: newIDSource(),
+		cfg:    cfg,
+		log:    opts.Logger,
+		ids:    newIDSource(),
+		fails:  newFailureLog(),
+		tracer: opts.Tracer,
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)

@@ -16,6 +16,7 @@ import (
 type viewerWriter struct {
 	rw          http.ResponseWriter
 	id          []string // the X-Request-Id header value
+	xcache      []string // X-Cache stamped on the answer, when the edge owns it
 	start       time.Time
 	frame       transport.Framing
 	status      int
@@ -24,6 +25,14 @@ type viewerWriter struct {
 	wroteHeader bool
 	hijacked    bool
 }
+
+// X-Cache values of a behavior without a cache, which the edge stamps so
+// that the response says what the access log says (Miss, or Error when the
+// edge rendered an error), as CloudFront does on an uncached behavior.
+var (
+	xCacheMiss  = []string{"Miss from edgeward"}
+	xCacheError = []string{"Error from edgeward"}
+)
 
 // Header implements http.ResponseWriter.
 func (w *viewerWriter) Header() http.Header { return w.rw.Header() }
@@ -35,6 +44,9 @@ func (w *viewerWriter) WriteHeader(code int) {
 		return
 	}
 	w.rw.Header()["X-Request-Id"] = w.id
+	if w.xcache != nil && code >= 200 {
+		w.rw.Header()["X-Cache"] = w.xcache
+	}
 	if code >= 100 && code < 200 && code != http.StatusSwitchingProtocols {
 		w.rw.WriteHeader(code)
 		return

@@ -162,6 +162,19 @@ func (h *history) get(id string) (Invalidation, bool) {
 	return inv, ok
 }
 
+// Invalidations returns the latest invalidations (at most 100), newest
+// first, for the admin status page.
+func (s *Store) Invalidations() []Invalidation {
+	h := &s.history
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	out := make([]Invalidation, 0, len(h.order))
+	for i := len(h.order) - 1; i >= 0; i-- {
+		out = append(out, h.byID[h.order[i]])
+	}
+	return out
+}
+
 // InvalidationHandler serves the admin API for invalidations:
 //
 //	POST /invalidations       {"paths": ["/orders/1", "/images/*"]}

@@ -19,6 +19,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"go.opentelemetry.io/otel/propagation"
 	"golang.org/x/net/http/httpguts"
 )
 
@@ -314,6 +315,9 @@ func (c *Client) postTo(ctx context.Context, target string, body []byte) ([]byte
 		"Accept":       {"application/json"},
 	}
 	hreq.Header[c.credHeader] = []string{c.credential} // verbatim spelling, as Ping's plugins send it
+	// The caller's trace, if any, goes along (W3C traceparent); without a
+	// span in ctx this adds nothing.
+	propagation.TraceContext{}.Inject(ctx, propagation.HeaderCarrier(hreq.Header))
 	resp, err := c.hc.Do(hreq)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%w: %w", ErrTransport, err)
