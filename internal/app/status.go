@@ -284,9 +284,7 @@ func (e *Edge) statusView(ctx context.Context) statusView {
 	d.Allow = m.sum("edgeward_authorize_decisions_total", "result", "allow")
 	d.Deny = m.sum("edgeward_authorize_decisions_total", "result", "deny")
 	d.Errors = m.sum("edgeward_authorize_decisions_total", "result", "error")
-	for _, fn := range m.labelsWhere("edgeward_authorize_breaker_open", "function", 1) {
-		d.Breakers = append(d.Breakers, fn)
-	}
+	d.Breakers = append(d.Breakers, m.labelsWhere("edgeward_authorize_breaker_open", "function", 1)...)
 
 	st.mu.Lock()
 	prev := st.rateBase(now)

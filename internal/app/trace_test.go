@@ -223,7 +223,7 @@ func clientFrom(t *testing.T, ip string) *http.Client {
 func attr(s tracetest.SpanStub, key string) string {
 	for _, a := range s.Attributes {
 		if string(a.Key) == key {
-			return a.Value.Emit()
+			return a.Value.String()
 		}
 	}
 	return ""
