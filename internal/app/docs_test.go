@@ -68,14 +68,23 @@ behaviors:
     origin: orders
     viewer_request: authorize
     cache: {default_ttl: 60s}
+    protection: api
   - path_pattern: "*"
     origin: orders
     viewer_request: authorize
 functions:
   authorize: {decision_cache: {enabled: true}}
+protections:
+  sets:
+    api:
+      rules: [{name: count-all, action: count, match: {path: "/orders/*"}}]
+      rate_rules: [{name: per-ip, key: [ip], limit: 1000, window: 1m}]
+fleet:
+  redis: {address: %q}
+  shared_tier: {enabled: true}
 decision:%s  decision_log: {path: %q}
 logging: {access_log: {path: %q}}
-`, org.Addr(), sprintfModel(iss, edgeLn.Addr().String()), filepath.Join(dir, "decisions.log"), filepath.Join(dir, "access.log"))), lookup)
+`, org.Addr(), closedAddr(t), sprintfModel(iss, edgeLn.Addr().String()), filepath.Join(dir, "decisions.log"), filepath.Join(dir, "access.log"))), lookup)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,6 +125,15 @@ logging: {access_log: {path: %q}}
 			t.Errorf("%s names %s, which the edge's /metrics does not serve", file, m)
 		}
 	}
+}
+
+// closedAddr is a loopback address nothing listens on: a fleet whose Redis
+// is away, which still serves and registers every series.
+func closedAddr(t *testing.T) string {
+	ln := listen(t)
+	addr := ln.Addr().String()
+	ln.Close()
+	return addr
 }
 
 // TestDocs_InstallStepsMatchTheBuildAndTheUnit: the install steps copy

@@ -34,6 +34,20 @@ func newMetrics(reg prometheus.Registerer, n *Node) (*metrics, error) {
 		collapse:      prometheus.NewCounterVec(opts("collapse_total", "Fleet-wide collapsing: lock taken, filled by another node, unfilled, timeout."), []string{"result"}),
 		counterErrors: prometheus.NewCounter(opts("counter_errors_total", "Fleet counter calls that got no answer (the caller used its local limiter).")),
 	}
+	// Every known series exists from the start, at zero, so that a
+	// dashboard and a rate() see it before its first event.
+	for _, r := range []string{"hit", "miss", "error", "bypassed"} {
+		m.tier.WithLabelValues(r)
+	}
+	for _, r := range []string{"stored", "invalidated"} {
+		m.tierStores.WithLabelValues(r)
+	}
+	for _, r := range []string{"lock", "filled", "unfilled", "timeout"} {
+		m.collapse.WithLabelValues(r)
+	}
+	for _, r := range dropReasons {
+		m.drops.WithLabelValues(r)
+	}
 	if reg == nil {
 		return m, nil
 	}

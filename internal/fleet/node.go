@@ -398,6 +398,14 @@ func (n *Node) heartbeat(ctx context.Context) {
 	}
 }
 
+// dropReasons are the reasons a node drops its local cache and counts it.
+var dropReasons = []string{
+	"redis lost its data",
+	"the stream is gone",
+	"the stream was trimmed past this node's position",
+	"out of touch with redis for longer than disconnect_bound",
+}
+
 // drop empties the local cache.
 func (n *Node) drop(reason string, count bool) {
 	n.store.Purge()
