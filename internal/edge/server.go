@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/edgeward/edgeward/internal/requestid"
 	"github.com/edgeward/edgeward/internal/transport"
 )
 
@@ -39,7 +40,7 @@ type Server struct {
 	cfg    Config // as given to New: the listener's settings
 	log    *slog.Logger
 	m      *metrics
-	ids    *idSource
+	ids    *requestid.Source
 	tr     *transport.Server // the listener: TLS, framing guard, fast lane
 	fails  *failureLog
 	tracer trace.Tracer // nil: tracing off
@@ -61,7 +62,7 @@ func New(cfg Config, behaviors []Behavior, opts Options) (*Server, error) {
 	s := &Server{
 		cfg:    cfg,
 		log:    opts.Logger,
-		ids:    newIDSource(),
+		ids:    requestid.New(),
 		fails:  newFailureLog(),
 		tracer: opts.Tracer,
 	}
