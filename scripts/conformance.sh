@@ -12,7 +12,8 @@
 # (CACHE_TESTS_HOME, default ~/.cache/http-cache-tests-VERSION). edgeward
 # serves one "*" behavior to the suite's origin: no authorization,
 # default TTL 0, the whole URL in the key, every header, cookie and query
-# forwarded. Ports: EDGE_PORT (38080) and ORIGIN_PORT (38000), loopback.
+# forwarded; M-SEARCH is allowed too, so that the suite's extension-method
+# invalidation tests reach the cache. Ports: EDGE_PORT (38080) and ORIGIN_PORT (38000), loopback.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 version=0.4.5
@@ -51,7 +52,7 @@ origins:
 behaviors:
   - path_pattern: "*"
     origin: suite
-    allowed_methods: [GET, HEAD, OPTIONS, PUT, POST, PATCH, DELETE]
+    allowed_methods: [GET, HEAD, OPTIONS, PUT, POST, PATCH, DELETE, M-SEARCH]
     cache:
       default_ttl: 0s
       error_caching_min_ttl: 0s
