@@ -31,30 +31,7 @@ import (
 // taken from $EDGEWARD_BIN).
 var binary string
 
-func TestMain(m *testing.M) {
-	os.Exit(run(m))
-}
-
-func run(m *testing.M) int {
-	if b := os.Getenv("EDGEWARD_BIN"); b != "" {
-		binary = b
-		return m.Run()
-	}
-	dir, err := os.MkdirTemp("", "edgeward-attack-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	defer os.RemoveAll(dir)
-	binary = filepath.Join(dir, "edgeward")
-	build := exec.Command("go", "build", "-o", binary, "github.com/edgeward/edgeward/cmd/edgeward")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "building edgeward:", err)
-		return 1
-	}
-	return m.Run()
-}
+func TestMain(m *testing.M) { os.Exit(testkit.RunWithEdgeward(m, &binary)) }
 
 // host is the authority every request of the suite names: the API
 // service's base URL.

@@ -8,12 +8,10 @@ package reload
 import (
 	"bufio"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -26,28 +24,7 @@ import (
 
 var binary string
 
-func TestMain(m *testing.M) { os.Exit(run(m)) }
-
-func run(m *testing.M) int {
-	if b := os.Getenv("EDGEWARD_BIN"); b != "" {
-		binary = b
-		return m.Run()
-	}
-	dir, err := os.MkdirTemp("", "edgeward-reload-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	defer os.RemoveAll(dir)
-	binary = filepath.Join(dir, "edgeward")
-	build := exec.Command("go", "build", "-o", binary, "github.com/edgeward/edgeward/cmd/edgeward")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "building edgeward:", err)
-		return 1
-	}
-	return m.Run()
-}
+func TestMain(m *testing.M) { os.Exit(testkit.RunWithEdgeward(m, &binary)) }
 
 // proc is a running edgeward serve.
 type proc struct {
