@@ -15,6 +15,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/edgeward/edgeward/internal/testkit"
 )
 
 func TestConfig_Validate(t *testing.T) {
@@ -68,9 +70,9 @@ func TestRedis_AUTHFromConfig(t *testing.T) {
 		redis    RedisConfig
 		wantSync bool
 	}{
-		{"password field", RedisConfig{Address: r.addr(), Password: "pw-from-env"}, true},
-		{"url", RedisConfig{URL: "redis://:pw-from-env@" + r.addr() + "/0"}, true},
-		{"wrong password", RedisConfig{Address: r.addr(), Password: "nope"}, false},
+		{"password field", RedisConfig{Address: r.Addr(), Password: "pw-from-env"}, true},
+		{"url", RedisConfig{URL: "redis://:pw-from-env@" + r.Addr() + "/0"}, true},
+		{"wrong password", RedisConfig{Address: r.Addr(), Password: "nope"}, false},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -80,7 +82,7 @@ func TestRedis_AUTHFromConfig(t *testing.T) {
 			if !tc.wantSync {
 				// It never gets in: a refused AUTH is an answer, so the
 				// node is told at once.
-				waitFor(t, 5*time.Second, "AUTH refused", func() bool { return n.Health().LastError != "" })
+				testkit.WaitFor(t, 5*time.Second, "AUTH refused", func() bool { return n.Health().LastError != "" })
 				if n.synced.Load() {
 					t.Errorf("node synced with a wrong password")
 				}
@@ -95,7 +97,7 @@ func TestRedis_AUTHFromConfig(t *testing.T) {
 func TestRedis_RedissURLWithCA(t *testing.T) {
 	dir := t.TempDir()
 	ca, cert, key := writeCerts(t, dir)
-	port := freePort(t)
+	port := testkit.FreePort(t)
 	r := startRedis(t, "--tls-port", strconv.Itoa(port), "--tls-cert-file", cert, "--tls-key-file", key,
 		"--tls-ca-cert-file", ca, "--tls-auth-clients", "no", "--requirepass", "pw")
 	tlsAddr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
@@ -114,7 +116,7 @@ func TestRedis_RedissURLWithCA(t *testing.T) {
 			cfg.Redis = tc.redis
 			n := startNode(t, cfg, tc.wantSync)
 			if !tc.wantSync {
-				waitFor(t, 5*time.Second, "TLS refused", func() bool { return n.Health().LastError != "" })
+				testkit.WaitFor(t, 5*time.Second, "TLS refused", func() bool { return n.Health().LastError != "" })
 				if h := n.Health(); !strings.Contains(h.LastError, "certificate") {
 					t.Errorf("last error = %q, want a certificate error", h.LastError)
 				}

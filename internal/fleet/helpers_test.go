@@ -3,14 +3,10 @@ package fleet
 import (
 	"context"
 	"fmt"
-	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
-	"os/exec"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -22,142 +18,11 @@ import (
 	"github.com/edgeward/edgeward/internal/testkit"
 )
 
-// redisServer is a redis-server process on a loopback port that the test
-// can kill and start again on the same port.
-type redisServer struct {
-	t    *testing.T
-	bin  string
-	port int
-	args []string
-	cmd  *exec.Cmd
-	done chan struct{}
-}
-
-// startRedis starts redis-server without persistence; args are extra
-// command-line options.
-func startRedis(t *testing.T, args ...string) *redisServer {
-	t.Helper()
-	r := &redisServer{t: t, bin: testkit.Tool(t, "redis-server", "redis-server"), port: freePort(t), args: args}
-	r.start()
-	t.Cleanup(r.kill)
+// startRedis starts a redis-server (testkit.Redis) with extra options.
+func startRedis(t *testing.T, args ...string) *testkit.Redis {
+	r := testkit.NewRedis(t, args...)
+	r.Start()
 	return r
-}
-
-func (r *redisServer) addr() string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(r.port)) }
-
-func (r *redisServer) start() {
-	r.t.Helper()
-	args := append([]string{"--port", strconv.Itoa(r.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-		"--protected-mode", "no", "--dir", r.t.TempDir()}, r.args...)
-	r.cmd = exec.Command(r.bin, args...)
-	if err := r.cmd.Start(); err != nil {
-		r.t.Fatal(err)
-	}
-	r.done = make(chan struct{})
-	go func(cmd *exec.Cmd, done chan struct{}) { cmd.Wait(); close(done) }(r.cmd, r.done)
-	waitFor(r.t, 10*time.Second, "redis-server listening", func() bool {
-		c, err := net.DialTimeout("tcp", r.addr(), 100*time.Millisecond)
-		if err == nil {
-			c.Close()
-		}
-		return err == nil
-	})
-}
-
-// kill stops the server at once (SIGKILL); its data is gone.
-func (r *redisServer) kill() {
-	if r.cmd != nil && r.cmd.Process != nil {
-		r.cmd.Process.Kill()
-		<-r.done
-		r.cmd = nil
-	}
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
-
-// waitFor polls cond until it holds or the deadline passes: for external
-// processes, whose progress the test cannot be told about.
-func waitFor(t *testing.T, within time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within %s", what, within)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
-// proxy is a TCP proxy between a node and Redis that the test stops (every
-// connection cut, new ones refused) and starts again.
-type proxy struct {
-	t      *testing.T
-	target string
-	port   int
-	mu     sync.Mutex
-	ln     net.Listener
-	conns  map[net.Conn]bool
-}
-
-func newProxy(t *testing.T, target string) *proxy {
-	p := &proxy{t: t, target: target, port: freePort(t), conns: map[net.Conn]bool{}}
-	p.start()
-	t.Cleanup(p.stop)
-	return p
-}
-
-func (p *proxy) addr() string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(p.port)) }
-
-func (p *proxy) start() {
-	p.t.Helper()
-	var ln net.Listener
-	var err error
-	waitFor(p.t, 5*time.Second, "proxy port free again", func() bool {
-		ln, err = net.Listen("tcp", p.addr())
-		return err == nil
-	})
-	p.mu.Lock()
-	p.ln = ln
-	p.mu.Unlock()
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			up, err := net.Dial("tcp", p.target)
-			if err != nil {
-				c.Close()
-				continue
-			}
-			p.mu.Lock()
-			p.conns[c], p.conns[up] = true, true
-			p.mu.Unlock()
-			go func() { io.Copy(up, c); up.Close() }()
-			go func() { io.Copy(c, up); c.Close() }()
-		}
-	}()
-}
-
-func (p *proxy) stop() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.ln != nil {
-		p.ln.Close()
-		p.ln = nil
-	}
-	for c := range p.conns {
-		c.Close()
-	}
-	p.conns = map[net.Conn]bool{}
 }
 
 // node is one edge's cache and fleet membership, in this process.
@@ -199,7 +64,7 @@ func startNode(t *testing.T, cfg Config, waitSync bool) *node {
 	n.Start(context.Background())
 	t.Cleanup(func() { n.Close(); s.Close() })
 	if waitSync {
-		waitFor(t, 10*time.Second, cfg.Node+" in sync", n.synced.Load)
+		testkit.WaitFor(t, 10*time.Second, cfg.Node+" in sync", n.synced.Load)
 	}
 	return &node{Node: n, store: s, cache: c}
 }

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/edgeward/edgeward/internal/testkit"
 )
 
 // fill caches path on every node and checks it is a hit there.
@@ -26,7 +28,7 @@ func fill(t *testing.T, o *origin, path string, nodes ...*node) {
 func completed(t *testing.T, n *node, id string, within time.Duration) Status {
 	t.Helper()
 	var st Status
-	waitFor(t, within, "invalidation "+id+" completed", func() bool {
+	testkit.WaitFor(t, within, "invalidation "+id+" completed", func() bool {
 		var err error
 		st, err = n.Status(context.Background(), id)
 		return err == nil && st.Status == Completed
@@ -39,7 +41,7 @@ func TestFanout_EveryNodeAppliesAndStatusIsPerNode(t *testing.T) {
 	o := newOrigin(t)
 	var nodes []*node
 	for _, name := range []string{"a", "b", "c"} {
-		nodes = append(nodes, startNode(t, testConfig(name, r.addr()), true))
+		nodes = append(nodes, startNode(t, testConfig(name, r.Addr()), true))
 	}
 	fill(t, o, "/x", nodes...)
 	fill(t, o, "/keep", nodes...)
@@ -73,7 +75,7 @@ func TestFanout_LatencyAcceptToAppliedEverywhere(t *testing.T) {
 	r := startRedis(t)
 	var nodes []*node
 	for _, name := range []string{"a", "b", "c"} {
-		nodes = append(nodes, startNode(t, testConfig(name, r.addr()), true))
+		nodes = append(nodes, startNode(t, testConfig(name, r.Addr()), true))
 	}
 	var lat []time.Duration
 	for i := range 40 {
@@ -105,21 +107,21 @@ func TestFanout_LatencyAcceptToAppliedEverywhere(t *testing.T) {
 
 func TestResync_ReplaysWhatACutOffNodeMissed(t *testing.T) {
 	r := startRedis(t)
-	p := newProxy(t, r.addr())
+	p := testkit.NewProxy(t, r.Addr())
 	o := newOrigin(t)
-	a := startNode(t, testConfig("a", r.addr()), true)
-	c := startNode(t, testConfig("c", p.addr()), true)
+	a := startNode(t, testConfig("a", r.Addr()), true)
+	c := startNode(t, testConfig("c", p.Addr()), true)
 	fill(t, o, "/x", a, c)
 	fill(t, o, "/keep", c)
 
-	p.stop()
-	waitFor(t, 5*time.Second, "c notices redis is gone", func() bool { return !c.synced.Load() })
+	p.Stop()
+	testkit.WaitFor(t, 5*time.Second, "c notices redis is gone", func() bool { return !c.synced.Load() })
 	inv, err := a.Accept(context.Background(), []string{"/x"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	p.start()
-	waitFor(t, 5*time.Second, "c in sync again", c.synced.Load)
+	p.Start()
+	testkit.WaitFor(t, 5*time.Second, "c in sync again", c.synced.Load)
 	if body, hit := c.get(t, o, "/x"); hit {
 		t.Errorf("c served the invalidated /x (%q) after it reconnected", body)
 	}
@@ -131,25 +133,25 @@ func TestResync_ReplaysWhatACutOffNodeMissed(t *testing.T) {
 
 func TestResync_TrimmedPastPositionDropsWholeCache(t *testing.T) {
 	r := startRedis(t, "--stream-node-max-entries", "2")
-	p := newProxy(t, r.addr())
+	p := testkit.NewProxy(t, r.Addr())
 	o := newOrigin(t)
-	ca := testConfig("a", r.addr())
+	ca := testConfig("a", r.Addr())
 	ca.StreamMaxLen = 4
 	a := startNode(t, ca, true)
-	cc := testConfig("c", p.addr())
+	cc := testConfig("c", p.Addr())
 	cc.StreamMaxLen = 4
 	c := startNode(t, cc, true)
 	fill(t, o, "/keep", c)
 
-	p.stop()
-	waitFor(t, 5*time.Second, "c notices redis is gone", func() bool { return !c.synced.Load() })
+	p.Stop()
+	testkit.WaitFor(t, 5*time.Second, "c notices redis is gone", func() bool { return !c.synced.Load() })
 	for i := range 20 {
 		if _, err := a.Accept(context.Background(), []string{fmt.Sprintf("/p/%d", i)}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	p.start()
-	waitFor(t, 5*time.Second, "c in sync again", c.synced.Load)
+	p.Start()
+	testkit.WaitFor(t, 5*time.Second, "c in sync again", c.synced.Load)
 	if _, hit := c.get(t, o, "/keep"); hit {
 		t.Errorf("c still serves /keep from its cache: the stream lost entries it never saw, so it must drop everything")
 	}
@@ -158,12 +160,12 @@ func TestResync_TrimmedPastPositionDropsWholeCache(t *testing.T) {
 func TestResync_RedisThatLostItsDataDropsCaches(t *testing.T) {
 	r := startRedis(t)
 	o := newOrigin(t)
-	a := startNode(t, testConfig("a", r.addr()), true)
+	a := startNode(t, testConfig("a", r.Addr()), true)
 	fill(t, o, "/keep", a)
-	r.kill()
-	waitFor(t, 5*time.Second, "a notices redis is gone", func() bool { return !a.synced.Load() })
-	r.start()
-	waitFor(t, 10*time.Second, "a in sync again", a.synced.Load)
+	r.Kill()
+	testkit.WaitFor(t, 5*time.Second, "a notices redis is gone", func() bool { return !a.synced.Load() })
+	r.Start()
+	testkit.WaitFor(t, 10*time.Second, "a in sync again", a.synced.Load)
 	if _, hit := a.get(t, o, "/keep"); hit {
 		t.Errorf("a still serves /keep: a Redis restarted without its data may have lost invalidations")
 	}
@@ -171,16 +173,16 @@ func TestResync_RedisThatLostItsDataDropsCaches(t *testing.T) {
 
 func TestQueue_InvalidationsAcceptedWhileAwayArePublishedInOrder(t *testing.T) {
 	r := startRedis(t)
-	p := newProxy(t, r.addr())
+	p := testkit.NewProxy(t, r.Addr())
 	o := newOrigin(t)
-	a := startNode(t, testConfig("a", p.addr()), true)
-	b := startNode(t, testConfig("b", r.addr()), true)
+	a := startNode(t, testConfig("a", p.Addr()), true)
+	b := startNode(t, testConfig("b", r.Addr()), true)
 	fill(t, o, "/x", a, b)
 	fill(t, o, "/y", b)
 	fill(t, o, "/keep", b)
 
-	p.stop()
-	waitFor(t, 5*time.Second, "a notices redis is gone", func() bool { return !a.linkUp.Load() })
+	p.Stop()
+	testkit.WaitFor(t, 5*time.Second, "a notices redis is gone", func() bool { return !a.linkUp.Load() })
 	var ids []string
 	for _, path := range []string{"/x", "/y"} {
 		inv, err := a.Accept(context.Background(), []string{path})
@@ -199,7 +201,7 @@ func TestQueue_InvalidationsAcceptedWhileAwayArePublishedInOrder(t *testing.T) {
 	if h := a.Health(); h.QueuedInvalidations != 2 || h.Redis != "down" {
 		t.Errorf("health = %+v, want 2 queued, redis down", h)
 	}
-	p.start()
+	p.Start()
 	for _, id := range ids {
 		completed(t, b, id, 5*time.Second)
 	}
@@ -227,14 +229,14 @@ func TestQueue_FullRefusesWithoutApplying(t *testing.T) {
 
 func TestDisconnectBound_DropsLocalCacheWhileAway(t *testing.T) {
 	r := startRedis(t)
-	p := newProxy(t, r.addr())
+	p := testkit.NewProxy(t, r.Addr())
 	o := newOrigin(t)
-	cfg := testConfig("c", p.addr())
+	cfg := testConfig("c", p.Addr())
 	cfg.DisconnectBound = 300 * time.Millisecond
 	c := startNode(t, cfg, true)
 	fill(t, o, "/x", c)
-	p.stop()
-	waitFor(t, 5*time.Second, "c drops its cache past the bound", func() bool { return c.Health().CacheDroppedAt != nil })
+	p.Stop()
+	testkit.WaitFor(t, 5*time.Second, "c drops its cache past the bound", func() bool { return c.Health().CacheDroppedAt != nil })
 	if _, hit := c.get(t, o, "/x"); hit {
 		t.Errorf("c still serves /x from its cache past disconnect_bound")
 	}
@@ -246,17 +248,17 @@ func TestDisconnectBound_DropsLocalCacheWhileAway(t *testing.T) {
 
 func TestRedisDownAtStart_NodeServesAndSyncsLater(t *testing.T) {
 	r := startRedis(t)
-	r.kill()
+	r.Kill()
 	o := newOrigin(t)
-	a := startNode(t, testConfig("a", r.addr()), false)
+	a := startNode(t, testConfig("a", r.Addr()), false)
 	if body, _ := a.get(t, o, "/x"); body != "/x v1" {
 		t.Errorf("GET /x with redis down = %q, want /x v1", body)
 	}
 	if h := a.Health(); h.Synced || h.Redis != "down" {
 		t.Errorf("health with redis down = %+v", h)
 	}
-	r.start()
-	waitFor(t, 10*time.Second, "a in sync once redis is up", a.synced.Load)
+	r.Start()
+	testkit.WaitFor(t, 10*time.Second, "a in sync once redis is up", a.synced.Load)
 	if _, hit := a.get(t, o, "/x"); hit {
 		t.Errorf("a serves /x, cached before it could follow invalidations, from its cache")
 	}
@@ -264,8 +266,8 @@ func TestRedisDownAtStart_NodeServesAndSyncsLater(t *testing.T) {
 
 func TestCounters_CountAcrossNodesAndFailFastWhenAway(t *testing.T) {
 	r := startRedis(t)
-	a := startNode(t, testConfig("a", r.addr()), true)
-	b := startNode(t, testConfig("b", r.addr()), true)
+	a := startNode(t, testConfig("a", r.Addr()), true)
+	b := startNode(t, testConfig("b", r.Addr()), true)
 	ctx := context.Background()
 	var got []bool
 	for i := range 4 {
@@ -285,7 +287,7 @@ func TestCounters_CountAcrossNodesAndFailFastWhenAway(t *testing.T) {
 	if _, _, err := a.Counters().Allow(ctx, "k", 0, time.Minute); err == nil {
 		t.Errorf("Allow with limit 0 = nil error")
 	}
-	r.kill()
+	r.Kill()
 	start := time.Now()
 	var err error
 	for err == nil {
@@ -302,7 +304,7 @@ func TestTier_FleetWideCollapsingAndAge(t *testing.T) {
 	o.delay = 200 * time.Millisecond
 	var nodes []*node
 	for _, name := range []string{"a", "b", "c"} {
-		cfg := testConfig(name, r.addr())
+		cfg := testConfig(name, r.Addr())
 		cfg.SharedTier.Enabled = true
 		nodes = append(nodes, startNode(t, cfg, true))
 	}

@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/edgeward/edgeward/internal/testkit"
 )
 
 // three starts nodes a, b and c on Redis at addr.
@@ -25,7 +27,7 @@ func three(t *testing.T, o *origin, addr string, tier bool, bound time.Duration)
 func synced(t *testing.T, nodes ...*node) {
 	t.Helper()
 	for _, n := range nodes {
-		waitFor(t, 10*time.Second, n.name+" in sync", func() bool { return n.health().Fleet.Synced })
+		testkit.WaitFor(t, 10*time.Second, n.name+" in sync", func() bool { return n.health().Fleet.Synced })
 	}
 }
 
@@ -33,7 +35,7 @@ func synced(t *testing.T, nodes ...*node) {
 func completedOn(t *testing.T, n *node, id string, within time.Duration) status {
 	t.Helper()
 	var st status
-	waitFor(t, within, "invalidation "+id+" completed", func() bool {
+	testkit.WaitFor(t, within, "invalidation "+id+" completed", func() bool {
 		var err error
 		st, err = n.status(id)
 		return err == nil && st.Status == "Completed"
@@ -42,10 +44,10 @@ func completedOn(t *testing.T, n *node, id string, within time.Duration) status 
 }
 
 func TestFleet_InvalidationReachesEveryNodeWithLatency(t *testing.T) {
-	r := newRedis(t)
-	r.start()
+	r := testkit.NewRedis(t)
+	r.Start()
 	o := newOrigin(t)
-	nodes := three(t, o, r.addr(), false, 0)
+	nodes := three(t, o, r.Addr(), false, 0)
 	synced(t, nodes...)
 
 	var lat []time.Duration
@@ -84,9 +86,9 @@ func TestFleet_InvalidationReachesEveryNodeWithLatency(t *testing.T) {
 }
 
 func TestFleet_RedisDownAtStartNodesServeAndReportDegraded(t *testing.T) {
-	r := newRedis(t) // not started
+	r := testkit.NewRedis(t) // not started
 	o := newOrigin(t)
-	nodes := three(t, o, r.addr(), true, 0)
+	nodes := three(t, o, r.Addr(), true, 0)
 	for _, n := range nodes {
 		n.mustGet("/x")
 		h := n.health()
@@ -97,7 +99,7 @@ func TestFleet_RedisDownAtStartNodesServeAndReportDegraded(t *testing.T) {
 			t.Errorf("%s: health = %+v, want redis down, tier bypassed, degraded redis", n.name, h)
 		}
 	}
-	r.start()
+	r.Start()
 	synced(t, nodes...)
 	if h := nodes[0].health(); len(h.Degraded) != 0 || h.Fleet.SharedTier != "on" {
 		t.Errorf("with redis up: %+v, want nothing degraded and the tier on", h)
@@ -140,7 +142,7 @@ func startTraffic(nodes []*node, paths ...string) *traffic {
 
 func (tr *traffic) end(t *testing.T) {
 	t.Helper()
-	waitFor(t, 10*time.Second, "some traffic", func() bool { return tr.ok.Load()+tr.fail.Load() >= 300 })
+	testkit.WaitFor(t, 10*time.Second, "some traffic", func() bool { return tr.ok.Load()+tr.fail.Load() >= 300 })
 	close(tr.stop)
 	tr.wg.Wait()
 	t.Logf("viewer requests: %d ok, %d failed", tr.ok.Load(), tr.fail.Load())
@@ -150,16 +152,16 @@ func (tr *traffic) end(t *testing.T) {
 }
 
 func TestFleet_RedisLostMidTrafficThenBack(t *testing.T) {
-	r := newRedis(t)
-	r.start()
+	r := testkit.NewRedis(t)
+	r.Start()
 	o := newOrigin(t)
-	nodes := three(t, o, r.addr(), true, time.Second)
+	nodes := three(t, o, r.Addr(), true, time.Second)
 	synced(t, nodes...)
 	tr := startTraffic(nodes, "/t/0", "/t/1", "/t/2")
 
-	r.kill()
+	r.Kill()
 	for _, n := range nodes {
-		waitFor(t, 5*time.Second, n.name+" sees redis down", func() bool { return n.health().Fleet.Redis == "down" })
+		testkit.WaitFor(t, 5*time.Second, n.name+" sees redis down", func() bool { return n.health().Fleet.Redis == "down" })
 	}
 	o.bump("/t/0")
 	st := nodes[0].invalidate("/t/0")
@@ -171,23 +173,23 @@ func TestFleet_RedisLostMidTrafficThenBack(t *testing.T) {
 	}
 	// Past disconnect_bound every node drops its local cache.
 	for _, n := range nodes[1:] {
-		waitFor(t, 10*time.Second, n.name+" drops its cache past the bound", func() bool { return n.health().Fleet.CacheDroppedAt != nil })
+		testkit.WaitFor(t, 10*time.Second, n.name+" drops its cache past the bound", func() bool { return n.health().Fleet.CacheDroppedAt != nil })
 		if body, _ := n.mustGet("/t/0"); body != o.want("/t/0", 2) {
 			t.Errorf("%s: GET /t/0 after dropping its cache = %q, want %q", n.name, body, o.want("/t/0", 2))
 		}
 	}
-	r.start()
+	r.Start()
 	synced(t, nodes...)
-	waitFor(t, 10*time.Second, "a publishes its queue", func() bool { return nodes[0].health().Fleet.QueuedInvalidations == 0 })
+	testkit.WaitFor(t, 10*time.Second, "a publishes its queue", func() bool { return nodes[0].health().Fleet.QueuedInvalidations == 0 })
 	completedOn(t, nodes[1], st.ID, 10*time.Second)
 	tr.end(t)
 }
 
 func TestFleet_SIGKILLedNodeLeavesOthersServing(t *testing.T) {
-	r := newRedis(t)
-	r.start()
+	r := testkit.NewRedis(t)
+	r.Start()
 	o := newOrigin(t)
-	nodes := three(t, o, r.addr(), true, 0)
+	nodes := three(t, o, r.Addr(), true, 0)
 	synced(t, nodes...)
 	tr := startTraffic(nodes[:2], "/k/0", "/k/1")
 	nodes[2].kill()
@@ -202,26 +204,26 @@ func TestFleet_SIGKILLedNodeLeavesOthersServing(t *testing.T) {
 }
 
 func TestFleet_CutOffNodeNeverServesInvalidatedObjectAfterReconnecting(t *testing.T) {
-	r := newRedis(t)
-	r.start()
+	r := testkit.NewRedis(t)
+	r.Start()
 	o := newOrigin(t)
-	p := newProxy(t, r.addr())
-	a := startNode(t, o, nodeOptions{name: "a", redis: r.addr()})
-	c := startNode(t, o, nodeOptions{name: "c", redis: p.addr()})
+	p := testkit.NewProxy(t, r.Addr())
+	a := startNode(t, o, nodeOptions{name: "a", redis: r.Addr()})
+	c := startNode(t, o, nodeOptions{name: "c", redis: p.Addr()})
 	synced(t, a, c)
 	c.mustGet("/x")
 	if body, h := c.mustGet("/x"); body != o.want("/x", 1) || h.Get("X-Cache") != "Hit from edgeward" {
 		t.Fatalf("c: /x = %q %s, want a v1 hit", body, h.Get("X-Cache"))
 	}
 
-	p.stop()
-	waitFor(t, 5*time.Second, "c notices", func() bool { return !c.health().Fleet.Synced })
+	p.Stop()
+	testkit.WaitFor(t, 5*time.Second, "c notices", func() bool { return !c.health().Fleet.Synced })
 	o.bump("/x")
 	st := a.invalidate("/x")
-	p.start()
+	p.Start()
 
 	// From the moment c is back in sync, it never serves v1 again.
-	waitFor(t, 10*time.Second, "c in sync", func() bool { return c.health().Fleet.Synced })
+	testkit.WaitFor(t, 10*time.Second, "c in sync", func() bool { return c.health().Fleet.Synced })
 	for range 20 {
 		if body, _ := c.mustGet("/x"); body != o.want("/x", 2) {
 			t.Fatalf("c served %q after reconnecting, want %q", body, o.want("/x", 2))
@@ -231,10 +233,10 @@ func TestFleet_CutOffNodeNeverServesInvalidatedObjectAfterReconnecting(t *testin
 }
 
 func TestFleet_SharedTierCollapsesPrivateAndAge(t *testing.T) {
-	r := newRedis(t)
-	r.start()
+	r := testkit.NewRedis(t)
+	r.Start()
 	o := newOrigin(t)
-	nodes := three(t, o, r.addr(), true, 0)
+	nodes := three(t, o, r.Addr(), true, 0)
 	synced(t, nodes...)
 
 	var wg sync.WaitGroup
