@@ -132,7 +132,7 @@ func Start(ctx context.Context, opts Options) (_ *Demo, err error) {
 	}
 	d.orders = NewOrders(Stage)
 	d.originURL = "http://" + originLn.Addr().String() + Stage
-	d.edgeURL = "http://" + edgeLn.Addr().String()
+	d.edgeURL = "http://" + dialable(edgeLn.Addr().String())
 	d.serve(originLn, d.orders)
 	d.serve(issuerLn, d.issuer)
 	unused = unused[2:]
@@ -160,7 +160,7 @@ func Start(ctx context.Context, opts Options) (_ *Demo, err error) {
 			e.Close()
 			return nil, fmt.Errorf("admin: %w (choose another address with --admin, or --admin off)", err)
 		}
-		d.adminURL = "http://" + e.AdminAddr()
+		d.adminURL = "http://" + dialable(e.AdminAddr())
 	}
 	unused = nil
 	go func() {
@@ -170,6 +170,18 @@ func Start(ctx context.Context, opts Options) (_ *Demo, err error) {
 		}
 	}()
 	return d, nil
+}
+
+// dialable is addr with an unspecified host (0.0.0.0, ::), which a
+// listener binds but a client cannot name, replaced by 127.0.0.1: the
+// self-check and the printed commands use it, and the demo's API service
+// lists 127.0.0.1 among its base URLs.
+func dialable(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if ip := net.ParseIP(host); err == nil && ip != nil && ip.IsUnspecified() {
+		return net.JoinHostPort("127.0.0.1", port)
+	}
+	return addr
 }
 
 func loopback(port int) string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(port)) }

@@ -282,3 +282,17 @@ func TestLayout_BaseURLsCoverHowClientsAddressTheEdge(t *testing.T) {
 		}
 	}
 }
+
+func TestDialable_NamesLoopbackForAnUnspecifiedHost(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{
+		"0.0.0.0:8080":   "127.0.0.1:8080",
+		"[::]:8080":      "127.0.0.1:8080",
+		"127.0.0.1:8080": "127.0.0.1:8080",
+		"[::1]:9":        "[::1]:9",
+	} {
+		if got := dialable(in); got != want {
+			t.Errorf("dialable(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
