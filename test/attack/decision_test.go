@@ -148,7 +148,10 @@ func testDecisions(t *testing.T, o options) {
 				t.Fatalf("502 body shows the service's answer: %q", res.body)
 			}
 			if o.decisionCache {
-				// Nothing was kept: the same request asks the service again.
+				// Nothing was kept: once the failed call has ended (a
+				// repeat during it joins it), the same request asks the
+				// service again.
+				svc.waitIdle(t)
 				calls := svc.count()
 				if res := e.do("GET", target, bearer(tok), ""); res.status != http.StatusBadGateway {
 					t.Fatalf("repeat GET %s = %d, want 502 again", target, res.status)

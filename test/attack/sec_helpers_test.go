@@ -106,6 +106,8 @@ type secSideband struct {
 	handler http.HandlerFunc
 	calls   []sideband.Request
 	headers []http.Header
+	busy    int           // calls being answered
+	idle    chan struct{} // closed when busy drops to 0; nil while 0
 }
 
 func newSecSideband(t *testing.T) *secSideband {
@@ -119,7 +121,18 @@ func newSecSideband(t *testing.T) *secSideband {
 		s.calls = append(s.calls, req)
 		s.headers = append(s.headers, r.Header.Clone())
 		h := s.handler
+		if s.busy++; s.idle == nil {
+			s.idle = make(chan struct{})
+		}
 		s.mu.Unlock()
+		defer func() {
+			s.mu.Lock()
+			if s.busy--; s.busy == 0 {
+				close(s.idle)
+				s.idle = nil
+			}
+			s.mu.Unlock()
+		}()
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		h(w, r)
 	}))
@@ -135,6 +148,23 @@ func (s *secSideband) answer(h http.HandlerFunc) {
 	s.mu.Lock()
 	s.handler = h
 	s.mu.Unlock()
+}
+
+// waitIdle returns once no call is being answered (a call the edge gave up
+// on ends when its connection does).
+func (s *secSideband) waitIdle(t *testing.T) {
+	t.Helper()
+	s.mu.Lock()
+	ch := s.idle
+	s.mu.Unlock()
+	if ch == nil {
+		return
+	}
+	select {
+	case <-ch:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the decision service still answers a call 10s later")
+	}
 }
 
 // count is how many calls arrived.
