@@ -59,7 +59,7 @@ wait_up() {
 rm -rf "$RUN"
 mkdir -p "$RUN"/{bin,conf,keys,log,run,www,nginx-prefix,wrk,before}
 log "== build (this tree, and $BEFORE for remote-before)"
-(cd "$ROOT" && go build -o "$RUN/bin/edgeward" ./cmd/edgeward && go build -o "$RUN/bin/benchkit" ./bench/cmd/benchkit)
+(cd "$ROOT" && go build -o "$RUN/bin/edgeward" ./cmd/edgeward && cd bench && go build -o "$RUN/bin/benchkit" ./cmd/benchkit)
 (cd "$ROOT" && git archive "$BEFORE" | tar -x -C "$RUN/before")
 (cd "$RUN/before" && go build -o "$RUN/bin/edgeward-before" ./cmd/edgeward)
 BK=$RUN/bin/benchkit EW=$RUN/bin/edgeward

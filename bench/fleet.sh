@@ -12,5 +12,5 @@ OUT=$(mktemp -d)
 trap 'rm -rf "$OUT"' EXIT
 cd "$ROOT"
 go build -o "$OUT/edgeward" ./cmd/edgeward
-go build -o "$OUT/fleetbench" ./bench/cmd/fleetbench
+(cd bench && go build -o "$OUT/fleetbench" ./cmd/fleetbench) # bench is its own module
 "$OUT/fleetbench" -edgeward "$OUT/edgeward" "$@"

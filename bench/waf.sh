@@ -68,7 +68,7 @@ wait_up() {
 rm -rf "$RUN"
 mkdir -p "$RUN"/{bin,conf,keys,log,run,tmp,nginx-prefix,wrk} "$(dirname "$OUT")"
 log "== build"
-(cd "$ROOT" && go build -o "$RUN/bin/edgeward" ./cmd/edgeward && go build -o "$RUN/bin/benchkit" ./bench/cmd/benchkit)
+(cd "$ROOT" && go build -o "$RUN/bin/edgeward" ./cmd/edgeward && cd bench && go build -o "$RUN/bin/benchkit" ./cmd/benchkit)
 BK=$RUN/bin/benchkit EW=$RUN/bin/edgeward
 "$BK" setup -dir "$RUN/keys" >/dev/null
 TOKEN=$(cat "$RUN/keys/token")
