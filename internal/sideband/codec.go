@@ -48,7 +48,11 @@ func (h Headers) Values(name string) []string {
 // MarshalJSON writes the array of one-key objects. A nil list is written as
 // [] because Kong walks it with ipairs.
 func (h Headers) MarshalJSON() ([]byte, error) {
-	b := make([]byte, 0, 2+len(h)*32)
+	return h.appendJSON(make([]byte, 0, 2+len(h)*32)), nil
+}
+
+// appendJSON appends the array of one-key objects to b.
+func (h Headers) appendJSON(b []byte) []byte {
 	b = append(b, '[')
 	for i, e := range h {
 		if i > 0 {
@@ -60,7 +64,7 @@ func (h Headers) MarshalJSON() ([]byte, error) {
 		b = jsonstring.Append(b, e.Value)
 		b = append(b, '}')
 	}
-	return append(b, ']'), nil
+	return append(b, ']')
 }
 
 // UnmarshalJSON reads the array of objects. An object with several keys is

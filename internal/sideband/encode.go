@@ -33,18 +33,8 @@ func EncodeRequest(req *Request) ([]byte, error) {
 	b = jsonstring.Append(b, req.URL)
 	b = append(b, `,"http_version":`...)
 	b = jsonstring.Append(b, req.HTTPVersion)
-	b = append(b, `,"headers":[`...)
-	for i, e := range req.Headers {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = append(b, '{')
-		b = jsonstring.Append(b, e.Name)
-		b = append(b, ':')
-		b = jsonstring.Append(b, e.Value)
-		b = append(b, '}')
-	}
-	b = append(b, ']')
+	b = append(b, `,"headers":`...)
+	b = req.Headers.appendJSON(b)
 	if req.Body != nil {
 		b = append(b, `,"body":`...)
 		b = jsonstring.Append(b, *req.Body)
