@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/edgeward/edgeward/internal/httpcache"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -125,16 +126,11 @@ func (n *Node) fleetStatus(ctx context.Context, id string) (Status, error) {
 func (n *Node) InvalidationHandler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /invalidations", func(w http.ResponseWriter, r *http.Request) {
-		var body struct {
-			Paths []string `json:"paths"`
-		}
-		dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&body); err != nil {
-			writeJSON(w, http.StatusBadRequest, map[string]string{"error": "want a JSON object {\"paths\": [\"/path\", \"/prefix*\"]}: " + err.Error()})
+		paths, ok := httpcache.ReadInvalidationPaths(w, r)
+		if !ok {
 			return
 		}
-		inv, err := n.Accept(r.Context(), body.Paths)
+		inv, err := n.Accept(r.Context(), paths)
 		switch {
 		case errors.Is(err, ErrQueueFull):
 			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": err.Error()})

@@ -183,16 +183,11 @@ func (s *Store) Invalidations() []Invalidation {
 func (s *Store) InvalidationHandler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /invalidations", func(w http.ResponseWriter, r *http.Request) {
-		var body struct {
-			Paths []string `json:"paths"`
-		}
-		dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&body); err != nil {
-			writeJSON(w, http.StatusBadRequest, map[string]string{"error": "want a JSON object {\"paths\": [\"/path\", \"/prefix*\"]}: " + err.Error()})
+		paths, ok := ReadInvalidationPaths(w, r)
+		if !ok {
 			return
 		}
-		inv, err := s.Invalidate(body.Paths)
+		inv, err := s.Invalidate(paths)
 		if err != nil {
 			writeJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
 			return
@@ -209,6 +204,22 @@ func (s *Store) InvalidationHandler() http.Handler {
 		writeJSON(w, http.StatusOK, inv)
 	})
 	return mux
+}
+
+// ReadInvalidationPaths reads the body of POST /invalidations,
+// {"paths": [...]}, bounded to 1MiB. A malformed body is answered with 400
+// here, and ok is false.
+func ReadInvalidationPaths(w http.ResponseWriter, r *http.Request) (paths []string, ok bool) {
+	var body struct {
+		Paths []string `json:"paths"`
+	}
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&body); err != nil {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "want a JSON object {\"paths\": [\"/path\", \"/prefix*\"]}: " + err.Error()})
+		return nil, false
+	}
+	return body.Paths, true
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -3,6 +3,7 @@ package protect
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"regexp"
 	"slices"
@@ -426,14 +427,8 @@ func (m *MatchConfig) validate(ipSets map[string]IPSetConfig) error {
 	return nil
 }
 
-func sorted[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
-}
+// sorted returns m's keys in order.
+func sorted[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }
 
 // flatten returns the leaves of an errors.Join tree.
 func flatten(err error) []error {
