@@ -78,39 +78,32 @@ func NewEdge(ctx context.Context, path string, f *config.Edge, opts Options) (*E
 	if e.store, err = httpcache.NewStore(f.Cache, httpcache.Options{Logger: log, Registerer: e.reg}); err != nil {
 		return nil, fmt.Errorf("cache: %w", err)
 	}
-	if err := e.startFleet(ctx, f); err != nil {
-		e.store.Close()
-		return nil, err
-	}
-	tracer, err := e.startTracing(f)
-	if err != nil {
-		e.closeFleet()
-		e.store.Close()
-		return nil, err
-	}
-	s, err := build(ctx, f, e.store, e.counter(), log)
-	if err != nil {
+	// Until the edge is built, a failure releases what was started so far.
+	var s *snapshot
+	fail := func(err error) (*Edge, error) {
+		if s != nil {
+			s.close()
+		}
 		e.stopTracing()
 		e.closeFleet()
 		e.store.Close()
 		return nil, err
 	}
-	eo := edge.Options{Logger: log, Registerer: e.reg, OwnedHeaders: s.owned, Tracer: tracer}
-	if s.access != nil {
-		eo.AccessLog = s.access
+	if err := e.startFleet(ctx, f); err != nil {
+		return fail(err)
 	}
-	eo.AccessLog = e.status.denies(eo.AccessLog)
+	tracer, err := e.startTracing(f)
+	if err != nil {
+		return fail(err)
+	}
+	if s, err = build(ctx, f, e.store, e.counter(), log); err != nil {
+		return fail(err)
+	}
+	g := e.generation(f, s)
+	eo := edge.Options{Logger: log, Registerer: e.reg, OwnedHeaders: g.OwnedHeaders, Tracer: tracer,
+		AccessLog: g.AccessLog, Drained: g.Drained}
 	if e.server, err = edge.New(f.Config, s.behaviors, eo); err != nil {
-		s.close()
-		e.store.Close()
-		return nil, err
-	}
-	// The same generation again, now owning its closers: the one New made
-	// drains at once, with nothing to release.
-	if err := e.server.Reload(e.generation(f, s)); err != nil {
-		s.close()
-		e.store.Close()
-		return nil, err
+		return fail(err)
 	}
 	e.cfg.Store(f)
 	e.snap.Store(s)

@@ -188,3 +188,21 @@ func TestReload_RequestRulesTakeEffect(t *testing.T) {
 		t.Error("the reloaded access log received no record")
 	}
 }
+
+func TestNew_FirstGenerationDrainsOnReload(t *testing.T) {
+	t.Parallel()
+	drained, done := drainedChan()
+	s, err := New(Config{}, []Behavior{{PathPattern: "*", Origin: nopOrigin{}}}, Options{Drained: drained})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if isDone(done) {
+		t.Fatal("the first generation drained while it was still current")
+	}
+	if err := s.Reload(Generation{Behaviors: []Behavior{{PathPattern: "*", Origin: nopOrigin{}}}}); err != nil {
+		t.Fatal(err)
+	}
+	if !isDone(done) {
+		t.Error("Options.Drained did not run once an idle first generation was replaced")
+	}
+}

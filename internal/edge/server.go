@@ -32,6 +32,10 @@ type Options struct {
 	// Tracer, when set, traces every request (see trace.go); nil is off
 	// and costs nothing.
 	Tracer trace.Tracer
+	// Drained is the first generation's Generation.Drained: it releases
+	// what was built for the behaviors given to New once a Reload has
+	// replaced them and their last request has ended.
+	Drained func()
 }
 
 // Server is the viewer side of the edge: an http.Handler running the
@@ -89,7 +93,7 @@ func New(cfg Config, behaviors []Behavior, opts Options) (*Server, error) {
 		return nil, fmt.Errorf("metrics: %w", err)
 	}
 	s.m = m
-	err = s.Reload(Generation{Config: cfg, Behaviors: behaviors, OwnedHeaders: opts.OwnedHeaders, AccessLog: opts.AccessLog})
+	err = s.Reload(Generation{Config: cfg, Behaviors: behaviors, OwnedHeaders: opts.OwnedHeaders, AccessLog: opts.AccessLog, Drained: opts.Drained})
 	if err != nil {
 		return nil, err
 	}
