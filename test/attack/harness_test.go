@@ -3,7 +3,6 @@ package attack
 import (
 	"bufio"
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -13,13 +12,11 @@ import (
 	"net/textproto"
 	"net/url"
 	"os"
-	"os/exec"
 	"path"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -152,65 +149,8 @@ func startEdge(t testing.TB, cfg string) (addr, admin string, logs *testkit.Buff
 	if err := os.WriteFile(file, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(binary, "serve", "-c", file)
-	pr, pw := io.Pipe()
-	cmd.Stderr = pw
-	cmd.Stdout = io.Discard
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { err := cmd.Wait(); pw.Close(); exited <- err }()
-
-	logs = &testkit.Buffer{}
-	up := make(chan [2]string, 1)
-	go func() {
-		var a [2]string
-		sc := bufio.NewScanner(pr)
-		sc.Buffer(make([]byte, 64<<10), 1<<20)
-		for sc.Scan() {
-			line := sc.Bytes()
-			logs.Write(append(line, '\n'))
-			var rec struct{ Msg, Addr string }
-			if json.Unmarshal(line, &rec) != nil {
-				continue
-			}
-			switch rec.Msg {
-			case "edge listening":
-				a[0] = rec.Addr
-			case "admin listening":
-				a[1] = rec.Addr
-			}
-			if a[0] != "" && a[1] != "" && up != nil {
-				up <- a
-				up = nil
-			}
-		}
-		io.Copy(io.Discard, pr)
-	}()
-	select {
-	case a := <-up:
-		addr, admin = a[0], a[1]
-	case err := <-exited:
-		t.Fatalf("edgeward exited before listening: %v\n%s", err, logs)
-	case <-time.After(30 * time.Second):
-		cmd.Process.Kill()
-		t.Fatalf("edgeward did not start listening in 30s\n%s", logs)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(10 * time.Second):
-			cmd.Process.Kill()
-			<-exited
-			t.Errorf("edgeward did not stop on SIGTERM within 10s")
-		}
-		if strings.Contains(logs.String(), "panic:") {
-			t.Errorf("edgeward logged a panic:\n%s", logs)
-		}
-	})
-	return addr, admin, logs
+	p := testkit.StartEdgeward(t, binary, file, nil)
+	return p.Addr, p.Admin, p.Logs
 }
 
 // mustServe checks that the edge is still up and serving: after every

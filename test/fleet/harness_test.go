@@ -1,19 +1,16 @@
 package fleet
 
 import (
-	"bufio"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -100,8 +97,7 @@ type node struct {
 	name  string
 	addr  string
 	admin string
-	cmd   *exec.Cmd
-	exit  chan struct{}
+	proc  *testkit.Edgeward
 	logs  *testkit.Buffer
 }
 
@@ -116,67 +112,13 @@ func startNode(t *testing.T, o *origin, opts nodeOptions) *node {
 	if err := os.WriteFile(file, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	n := &node{t: t, name: opts.name, cmd: exec.Command(binary, "serve", "-c", file), exit: make(chan struct{}), logs: &testkit.Buffer{}}
-	pr, pw := io.Pipe()
-	n.cmd.Stderr, n.cmd.Stdout = pw, io.Discard
-	if err := n.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { n.cmd.Wait(); pw.Close(); close(n.exit) }()
-	up := make(chan [2]string, 1)
-	go func() {
-		var a [2]string
-		sc := bufio.NewScanner(pr)
-		sc.Buffer(make([]byte, 64<<10), 1<<20)
-		for sc.Scan() {
-			n.logs.Write(append(sc.Bytes(), '\n'))
-			var rec struct{ Msg, Addr string }
-			if json.Unmarshal(sc.Bytes(), &rec) != nil {
-				continue
-			}
-			switch rec.Msg {
-			case "edge listening":
-				a[0] = rec.Addr
-			case "admin listening":
-				a[1] = rec.Addr
-			}
-			if a[0] != "" && a[1] != "" && up != nil {
-				up <- a
-				up = nil
-			}
-		}
-		io.Copy(io.Discard, pr)
-	}()
-	select {
-	case a := <-up:
-		n.addr, n.admin = a[0], a[1]
-	case <-n.exit:
-		t.Fatalf("%s exited before listening\n%s", opts.name, n.logs)
-	case <-time.After(30 * time.Second):
-		n.cmd.Process.Kill()
-		t.Fatalf("%s did not listen within 30s\n%s", opts.name, n.logs)
-	}
-	t.Cleanup(func() {
-		n.cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-n.exit:
-		case <-time.After(10 * time.Second):
-			n.cmd.Process.Kill()
-			<-n.exit
-			t.Errorf("%s did not stop on SIGTERM within 10s", n.name)
-		}
-		if strings.Contains(n.logs.String(), "panic:") {
-			t.Errorf("%s logged a panic:\n%s", n.name, n.logs)
-		}
-	})
+	p := testkit.StartEdgeward(t, binary, file, nil)
+	n := &node{t: t, name: opts.name, addr: p.Addr, admin: p.Admin, proc: p, logs: p.Logs}
 	return n
 }
 
 // kill stops the node with SIGKILL.
-func (n *node) kill() {
-	n.cmd.Process.Kill()
-	<-n.exit
-}
+func (n *node) kill() { n.proc.Kill() }
 
 var client = &http.Client{Timeout: 10 * time.Second}
 

@@ -7,11 +7,8 @@ package reload
 
 import (
 	"bufio"
-	"encoding/json"
-	"io"
 	"net/http"
 	"os"
-	"os/exec"
 	"strconv"
 	"strings"
 	"sync"
@@ -28,13 +25,9 @@ func TestMain(m *testing.M) { os.Exit(testkit.RunWithEdgeward(m, &binary)) }
 
 // proc is a running edgeward serve.
 type proc struct {
-	t      testing.TB
-	cmd    *exec.Cmd
-	file   string
-	addr   string
-	admin  string
-	logs   *testkit.Buffer
-	exited chan error
+	*testkit.Edgeward
+	t    testing.TB
+	file string
 
 	mu      sync.Mutex
 	reloads int           // "configuration reloaded" lines seen
@@ -45,67 +38,16 @@ type proc struct {
 // listeners are up. The process is stopped by t.Cleanup.
 func start(t testing.TB, file string) *proc {
 	t.Helper()
-	p := &proc{t: t, file: file, logs: &testkit.Buffer{}, exited: make(chan error, 1), changed: make(chan struct{})}
-	p.cmd = exec.Command(binary, "serve", "-c", file)
-	pr, pw := io.Pipe()
-	p.cmd.Stderr = pw
-	p.cmd.Stdout = io.Discard
-	if err := p.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { err := p.cmd.Wait(); pw.Close(); p.exited <- err }()
-	up := make(chan [2]string, 1)
-	go func() {
-		var a [2]string
-		sc := bufio.NewScanner(pr)
-		sc.Buffer(make([]byte, 64<<10), 1<<20)
-		for sc.Scan() {
-			line := sc.Bytes()
-			p.logs.Write(append(line, '\n'))
-			var rec struct{ Msg, Addr string }
-			if json.Unmarshal(line, &rec) != nil {
-				continue
-			}
-			switch rec.Msg {
-			case "edge listening":
-				a[0] = rec.Addr
-			case "admin listening":
-				a[1] = rec.Addr
-			case "configuration reloaded":
-				p.mu.Lock()
-				p.reloads++
-				close(p.changed)
-				p.changed = make(chan struct{})
-				p.mu.Unlock()
-			}
-			if a[0] != "" && a[1] != "" && up != nil {
-				up <- a
-				up = nil
-			}
+	p := &proc{t: t, file: file, changed: make(chan struct{})}
+	p.Edgeward = testkit.StartEdgeward(t, binary, file, func(msg string) {
+		if msg != "configuration reloaded" {
+			return
 		}
-		io.Copy(io.Discard, pr)
-	}()
-	select {
-	case a := <-up:
-		p.addr, p.admin = a[0], a[1]
-	case err := <-p.exited:
-		t.Fatalf("edgeward exited before listening: %v\n%s", err, p.logs)
-	case <-time.After(30 * time.Second):
-		p.cmd.Process.Kill()
-		t.Fatalf("edgeward did not start listening in 30s\n%s", p.logs)
-	}
-	t.Cleanup(func() {
-		p.cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-p.exited:
-		case <-time.After(15 * time.Second):
-			p.cmd.Process.Kill()
-			<-p.exited
-			t.Errorf("edgeward did not stop on SIGTERM within 15s")
-		}
-		if strings.Contains(p.logs.String(), "panic:") {
-			t.Errorf("edgeward logged a panic:\n%s", p.logs)
-		}
+		p.mu.Lock()
+		p.reloads++
+		close(p.changed)
+		p.changed = make(chan struct{})
+		p.mu.Unlock()
 	})
 	return p
 }
@@ -118,20 +60,20 @@ func (p *proc) reload(cfg string) {
 	n, ch := p.reloads, p.changed
 	p.mu.Unlock()
 	writeFile(p.t, p.file, cfg)
-	if err := p.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+	if err := p.Cmd.Process.Signal(syscall.SIGHUP); err != nil {
 		p.t.Fatal(err)
 	}
 	select {
 	case <-ch:
 	case <-time.After(10 * time.Second):
-		p.t.Fatalf("reload %d was not logged within 10s\n%s", n+1, tail(p.logs.String(), 20))
+		p.t.Fatalf("reload %d was not logged within 10s\n%s", n+1, tail(p.Logs.String(), 20))
 	}
 }
 
 // metrics reads the named series of the admin /metrics (unlabelled ones).
 func (p *proc) metrics(names ...string) map[string]float64 {
 	p.t.Helper()
-	res, err := http.Get("http://" + p.admin + "/metrics")
+	res, err := http.Get("http://" + p.Admin + "/metrics")
 	if err != nil {
 		p.t.Fatal(err)
 	}

@@ -142,7 +142,7 @@ func TestReload_SoakUnderLoad(t *testing.T) {
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 16}, Timeout: 10 * time.Second}
 	defer client.CloseIdleConnections()
 	get := func(path string, h map[string]string) (int, string, error) {
-		req, _ := http.NewRequest("GET", "http://"+p.addr+path, nil)
+		req, _ := http.NewRequest("GET", "http://"+p.Addr+path, nil)
 		req.Host = "api.example"
 		req.Header.Set("Authorization", "Bearer "+tok)
 		for k, v := range h {
@@ -210,7 +210,7 @@ func TestReload_SoakUnderLoad(t *testing.T) {
 				t.Errorf("%s: %s at origin = %q with owned_headers [%s]", v.name, hdr, got, v.owned)
 			}
 		}
-		req, _ := http.NewRequest("POST", "http://"+p.addr+"/other", strings.NewReader(strings.Repeat("x", 100)))
+		req, _ := http.NewRequest("POST", "http://"+p.Addr+"/other", strings.NewReader(strings.Repeat("x", 100)))
 		req.Host = "api.example"
 		res, err := client.Do(req)
 		if err != nil {
@@ -227,7 +227,7 @@ func TestReload_SoakUnderLoad(t *testing.T) {
 		}
 		// Without a token: /api/* authorizes it (A), /api/load/* does not
 		// match it and the catch-all has no function (B).
-		nreq, _ := http.NewRequest("GET", "http://"+p.addr+"/api/notoken", nil)
+		nreq, _ := http.NewRequest("GET", "http://"+p.Addr+"/api/notoken", nil)
 		nreq.Host = "api.example"
 		nres, err := client.Do(nreq)
 		if err != nil {
@@ -294,7 +294,7 @@ func settle(t *testing.T, p *proc, base *stats) *stats {
 	t.Helper()
 	read := func() *stats {
 		// A heap profile with gc=1 runs a collection first.
-		if res, err := http.Get("http://" + p.admin + "/debug/pprof/heap?gc=1"); err == nil {
+		if res, err := http.Get("http://" + p.Admin + "/debug/pprof/heap?gc=1"); err == nil {
 			io.Copy(io.Discard, res.Body)
 			res.Body.Close()
 		}
@@ -380,19 +380,19 @@ logging: {access_log: {path: off}}
 		res.Body.Close()
 		return res.StatusCode
 	}
-	if got := status("http://" + p.admin + "/readyz"); got != http.StatusOK {
+	if got := status("http://" + p.Admin + "/readyz"); got != http.StatusOK {
 		t.Fatalf("/readyz before SIGTERM = %d, want 200", got)
 	}
 
 	slow := make(chan int, 1)
-	go func() { slow <- status("http://" + p.addr + "/slow") }()
+	go func() { slow <- status("http://" + p.Addr + "/slow") }()
 	<-entered
 
 	sent := time.Now()
-	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+	if err := p.Cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	for status("http://"+p.admin+"/readyz") != http.StatusServiceUnavailable {
+	for status("http://"+p.Admin+"/readyz") != http.StatusServiceUnavailable {
 		if time.Since(sent) > 2*time.Second {
 			t.Fatal("/readyz never answered 503 after SIGTERM")
 		}
@@ -400,10 +400,10 @@ logging: {access_log: {path: off}}
 	if d := time.Since(sent); d > 100*time.Millisecond {
 		t.Errorf("/readyz turned 503 %v after SIGTERM, want within 100ms", d)
 	}
-	if got := status("http://" + p.admin + "/healthz"); got != http.StatusOK {
+	if got := status("http://" + p.Admin + "/healthz"); got != http.StatusOK {
 		t.Errorf("/healthz during the drain = %d, want 200 until exit", got)
 	}
-	if got := status("http://" + p.addr + "/during-delay"); got != http.StatusOK {
+	if got := status("http://" + p.Addr + "/during-delay"); got != http.StatusOK {
 		t.Errorf("a new request during drain_delay = %d, want 200 (the listener serves on while load balancers notice)", got)
 	}
 	release <- struct{}{}
@@ -411,15 +411,14 @@ logging: {access_log: {path: off}}
 		t.Errorf("the in-flight request across SIGTERM = %d, want 200", got)
 	}
 	select {
-	case err := <-p.exited:
-		if err != nil {
-			t.Errorf("edgeward exited with %v after a clean drain\n%s", err, tail(p.logs.String(), 10))
+	case <-p.Exited:
+		if p.ExitErr != nil {
+			t.Errorf("edgeward exited with %v after a clean drain\n%s", p.ExitErr, tail(p.Logs.String(), 10))
 		}
-		p.exited <- err // for the cleanup
 	case <-time.After(10 * time.Second):
 		t.Fatal("edgeward did not exit after the drain")
 	}
-	if c, err := net.DialTimeout("tcp", p.addr, time.Second); err == nil {
+	if c, err := net.DialTimeout("tcp", p.Addr, time.Second); err == nil {
 		c.Close()
 		t.Error("the viewer listener still accepts after exit")
 	}
