@@ -1,18 +1,12 @@
 package config
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
-	"math/big"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
+
+	"github.com/edgeward/edgeward/internal/testkit"
 )
 
 const minimalEdge = `listen: 127.0.0.1:0
@@ -25,27 +19,11 @@ behaviors:
     origin: api
 `
 
-// writeCert writes a self-signed certificate and its key under dir.
-func writeCert(t *testing.T, dir string) (certFile, keyFile string) {
+// writeCert writes a self-signed certificate and its key and returns their
+// file names.
+func writeCert(t *testing.T) (certFile, keyFile string) {
 	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "edge.test"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), DNSNames: []string{"edge.test"}}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kd, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
-	must(t, os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600))
-	must(t, os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kd}), 0o600))
-	return certFile, keyFile
+	return testkit.SelfSigned(t, "edge.test", "edge.test").WriteFiles(t)
 }
 
 func must(t *testing.T, err error) {
@@ -58,10 +36,10 @@ func must(t *testing.T, err error) {
 func TestParseEdge_LoadsTLSFilesAsServeDoes(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	cert, key := writeCert(t, dir)
+	cert, key := writeCert(t)
 	notPEM := filepath.Join(dir, "notpem.pem")
 	must(t, os.WriteFile(notPEM, []byte("just text\n"), 0o600))
-	other, _ := writeCert(t, t.TempDir())
+	other, _ := writeCert(t)
 	tests := []struct {
 		name       string
 		cert, key  string
