@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/netip"
 	"regexp"
+	"slices"
 	"strings"
 
 	"cel.dev/cel-go/cel"
@@ -181,7 +182,7 @@ func compileCEL(src string) (cel.Program, error) {
 // matches reports whether every condition holds. An error (a CEL
 // evaluation that failed) is returned with false.
 func (m *match) matches(ctx context.Context, v *view) (bool, error) {
-	if len(m.methods) > 0 && !contains(m.methods, v.method) {
+	if len(m.methods) > 0 && !slices.Contains(m.methods, v.method) {
 		return false, nil
 	}
 	if m.path != nil && !m.path.MatchString(v.path) {
@@ -256,15 +257,6 @@ func (v *view) celRequest() map[string]any {
 	}
 	v.cel = map[string]any{"method": v.method, "path": v.path, "query": query, "headers": headers, "ip": ip}
 	return v.cel
-}
-
-func contains(s []string, v string) bool {
-	for _, x := range s {
-		if x == v {
-			return true
-		}
-	}
-	return false
 }
 
 // unescape percent-decodes s as a query component, keeping a malformed

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -279,7 +280,7 @@ func (s *Set) wafVerdict(rec *record, res wafResult) error {
 		g.NonTerminating = append(g.NonTerminating, ruleEntry{RuleID: strconv.Itoa(m.id), Action: "COUNT"})
 		s.m.rules.WithLabelValues(s.name, "crs:"+strconv.Itoa(m.id), ActionCount).Inc()
 		for _, t := range m.tags {
-			if strings.HasPrefix(t, "attack-") && !contains(rec.labels, "edgeward:managed:crs:"+t) {
+			if strings.HasPrefix(t, "attack-") && !slices.Contains(rec.labels, "edgeward:managed:crs:"+t) {
 				rec.labels = append(rec.labels, "edgeward:managed:crs:"+t)
 			}
 		}
