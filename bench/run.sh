@@ -1,19 +1,23 @@
 #!/usr/bin/env bash
 # bench/run.sh: edgeward side by side with nginx, Caddy and HAProxy on this
-# machine (issue 7). One command: installs what is missing, builds edgeward
-# and benchkit, starts every system on 127.0.0.1, runs the scenarios with
-# wrk in interleaved rounds (A B C A B C ...), and prints the medians with
-# the ratios edgeward/peer. Everything it starts is stopped on exit.
+# machine (issues 7 and 15). One command: installs what is missing, builds
+# edgeward and benchkit, starts every system on 127.0.0.1, runs the
+# scenarios with wrk in interleaved rounds (A B C A B C ...), and prints the
+# goals of issue 15 (met or missed), then the medians with the ratios
+# edgeward/peer. Everything it starts is stopped on exit.
 #
 #   bench/run.sh [--quick] [--profile] [--out FILE] [--scenarios LIST]
-#                [--rounds N] [--duration SECONDS] [--idle N] [--added-rate N]
+#                [--rounds N] [--duration SECONDS] [--idle N] [--idle-conns N]
+#                [--added-rate N]
 #
-# --quick       3 rounds of 1 s, 1,000 idle connections (about 2-3 minutes)
+# --quick       3 rounds of 2 s, no large scenario (about 3 minutes)
 # (default)     5 rounds of 4 s, 5,000 idle connections (about 15 minutes)
 # --profile     also take a 10 s CPU profile of edgeward's hit path under
 #               load and print `go tool pprof -top`
-# --scenarios   comma-separated subset of hit,added,light,miss,deny,large,down,
-#               or "none" (with --profile: the profile alone)
+# --scenarios   comma-separated subset of idle,hit,proxy,added,light,miss,
+#               deny,large,down, or "none" (with --profile: the profile alone)
+# --idle-conns  idle keep-alive connections of the idle-memory scenario
+#               (default 5,000 in every mode)
 # --added-rate  constant rate of the added-latency runs (default: half of
 #               edgeward's median hit rate measured just before)
 # --out FILE    results in Markdown (default bench/results/latest.md for a
@@ -26,8 +30,9 @@ RUN=$ROOT/bench/out/run
 MODE=full
 PROFILE=0
 OUT=
-SCENARIOS=hit,added,light,miss,deny,large,down
+SCENARIOS=
 ROUNDS= DURATION= IDLE= ADDED_RATE=
+IDLE_CONNS=5000
 CONNS=64
 THREADS=2
 ARGS="$*"
@@ -43,6 +48,7 @@ while [ $# -gt 0 ]; do
     --rounds) ROUNDS=$2; shift ;;
     --duration) DURATION=$2; shift ;;
     --idle) IDLE=$2; shift ;;
+    --idle-conns) IDLE_CONNS=$2; shift ;;
     --added-rate) ADDED_RATE=$2; shift ;;
     -h|--help) usage 0 ;;
     *) echo "run.sh: unknown argument $1" >&2; usage 2 ;;
@@ -50,9 +56,11 @@ while [ $# -gt 0 ]; do
   shift
 done
 if [ "$MODE" = quick ]; then
-  : "${ROUNDS:=3}" "${DURATION:=1}" "${IDLE:=1000}" "${OUT:=$ROOT/bench/out/quick.md}"
+  : "${ROUNDS:=3}" "${DURATION:=2}" "${IDLE:=1000}" "${OUT:=$ROOT/bench/out/quick.md}"
+  : "${SCENARIOS:=idle,hit,proxy,miss,deny,down}"
 else
   : "${ROUNDS:=5}" "${DURATION:=4}" "${IDLE:=5000}" "${OUT:=$ROOT/bench/results/latest.md}"
+  : "${SCENARIOS:=idle,hit,proxy,added,light,miss,deny,large,down}"
 fi
 case "$OUT" in /*) ;; *) OUT=$PWD/$OUT ;; esac
 RAWOUT=${OUT%.md}.raw.txt
@@ -73,14 +81,14 @@ fi
 command -v go >/dev/null || die "go is not installed (edgeward and benchkit are built from source)"
 
 # 5,000 idle connections plus load, in every process on either end.
-want_fds=$((IDLE + 2048))
+want_fds=$(( (IDLE > IDLE_CONNS ? IDLE : IDLE_CONNS) + 2048 ))
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 ulimit -n 65536 2>/dev/null || true
 [ "$(ulimit -n)" = unlimited ] || [ "$(ulimit -n)" -ge "$want_fds" ] ||
   die "ulimit -n is $(ulimit -n); $IDLE idle connections need at least $want_fds (raise the hard limit)"
 
 # Every port this harness listens on; a taken one is an error, not a guess.
-PORTS="9201 9202 9204 9205 9206 9211 9231 9233 9234 9241 9242 9243 9244 9251"
+PORTS="9201 9202 9203 9204 9205 9206 9207 9208 9209 9211 9231 9233 9234 9241 9242 9243 9244 9245 9251"
 for p in $PORTS; do
   if ss -Hltn "sport = :$p" | grep -q .; then
     die "port $p is taken: $(ss -Hltnp "sport = :$p" | head -1). Stop what listens there (another bench run?) and retry."
@@ -159,30 +167,41 @@ EWD=$!; PIDS+=("$EWD")
 EWB=$!; PIDS+=("$EWB")
 "$EW" serve -c "$ROOT/bench/edgeward/sideband.yaml" >"$RUN/log/ew-sideband.log" 2>&1 &
 EWC=$!; PIDS+=("$EWC")
-for u in 9202/ 9204/ 9205/ 9211/ 9231/ 9233/ 9234/ 9241/ 9242/ 9243/sideband/request 9244/ 9206/sideband/request; do
+"$EW" serve -c "$ROOT/bench/edgeward/proxy.yaml" >"$RUN/log/ew-proxy.log" 2>&1 &
+EWP=$!; PIDS+=("$EWP")
+for u in 9202/ 9203/ 9204/ 9205/ 9207/ 9208/ 9209/ 9211/ 9231/ 9233/ 9234/ 9241/ 9242/ 9243/sideband/request 9244/ 9245/ 9206/sideband/request; do
   wait_up "http://127.0.0.1:$u"
 done
 
 children() { pgrep -P "$1" | tr '\n' ' ' || true; }
 declare -A SYS_PIDS
 SYS_PIDS[origin]="$(cat "$RUN/run/origin.pid") $(children "$(cat "$RUN/run/origin.pid")")"
-SYS_PIDS[nginx-authreq]="$(cat "$RUN/run/nginx.pid") $(children "$(cat "$RUN/run/nginx.pid")") $AUTHZ"
+NGINX_PIDS="$(cat "$RUN/run/nginx.pid") $(children "$(cat "$RUN/run/nginx.pid")")"
+# The reference nginx asks a location of its own (as ../shared/peers): its
+# processes are all there is. The -benchkit row also counts benchkit.
+SYS_PIDS[nginx-authreq]="$NGINX_PIDS"
+SYS_PIDS[nginx-authreq-benchkit]="$NGINX_PIDS $AUTHZ"
+SYS_PIDS[nginx-proxy]="$NGINX_PIDS"
 SYS_PIDS[haproxy-proxy]="$(cat "$RUN/run/haproxy.pid")"
 SYS_PIDS[haproxy-jwt]="$(cat "$RUN/run/haproxy.pid")"
 SYS_PIDS[caddy-fwdauth]="$CADDY $AUTHZ"
 SYS_PIDS[edgeward-embedded]="$EWA"
 SYS_PIDS[edgeward-standalone]="$EWB $EWD"
 SYS_PIDS[edgeward-sideband]="$EWC $AUTHZ"
+SYS_PIDS[edgeward-proxy]="$EWP"
 
 # url SCENARIO SYSTEM: where the system serves the scenario's request.
 url() {
   local path=/orders/1 port
-  case "$1" in miss) path=/orders ;; large) path=/large ;; esac
+  case "$1" in miss|proxy) path=/orders ;; large) path=/large ;; esac
   case "$2" in
     origin) port=9201 ;;
     haproxy-proxy) port=9231 ;;
-    haproxy-jwt) if [ "$1" = hit ] || [ "$1" = deny ]; then port=9233; else port=9234; fi ;;
-    nginx-authreq) if [ "$1" = hit ] || [ "$1" = deny ] || [ "$1" = down ]; then port=9205; else port=9204; fi ;;
+    haproxy-jwt) if [ "$1" = hit ] || [ "$1" = deny ] || [ "$1" = idle ]; then port=9233; else port=9234; fi ;;
+    nginx-authreq) if [ "$1" = hit ] || [ "$1" = deny ] || [ "$1" = down ] || [ "$1" = idle ]; then port=9205; else port=9204; fi ;;
+    nginx-authreq-benchkit) if [ "$1" = hit ] || [ "$1" = deny ] || [ "$1" = down ]; then port=9209; else port=9208; fi ;;
+    nginx-proxy) port=9207 ;;
+    edgeward-proxy) port=9245 ;;
     caddy-fwdauth) port=9211 ;;
     edgeward-embedded) port=9241 ;;
     edgeward-standalone) port=9242 ;;
@@ -191,11 +210,22 @@ url() {
   echo "http://127.0.0.1:$port$path"
 }
 
-SYS_HIT="origin haproxy-jwt nginx-authreq caddy-fwdauth edgeward-embedded edgeward-standalone edgeward-sideband"
-SYS_MISS="origin haproxy-proxy haproxy-jwt nginx-authreq caddy-fwdauth edgeward-embedded edgeward-standalone edgeward-sideband"
-SYS_DENY="haproxy-jwt nginx-authreq caddy-fwdauth edgeward-embedded edgeward-standalone edgeward-sideband"
-SYS_DOWN="nginx-authreq caddy-fwdauth edgeward-standalone edgeward-sideband"
-SYS_LARGE=$SYS_MISS
+# The issue-15 references (nginx-authreq, haproxy-jwt, nginx-proxy) are in
+# every mode; the other modes and peers are extra rows of the full run.
+if [ "$MODE" = quick ]; then
+  SYS_HIT="origin haproxy-jwt nginx-authreq nginx-authreq-benchkit edgeward-embedded"
+  SYS_MISS="origin haproxy-jwt nginx-authreq nginx-authreq-benchkit edgeward-embedded"
+  SYS_DENY="haproxy-jwt nginx-authreq edgeward-embedded"
+  SYS_DOWN="nginx-authreq-benchkit edgeward-standalone"
+else
+  SYS_HIT="origin haproxy-jwt nginx-authreq nginx-authreq-benchkit caddy-fwdauth edgeward-embedded edgeward-standalone edgeward-sideband"
+  SYS_MISS="origin haproxy-jwt nginx-authreq nginx-authreq-benchkit caddy-fwdauth edgeward-embedded edgeward-standalone edgeward-sideband"
+  SYS_DENY="haproxy-jwt nginx-authreq caddy-fwdauth edgeward-embedded edgeward-standalone edgeward-sideband"
+  SYS_DOWN="nginx-authreq-benchkit caddy-fwdauth edgeward-standalone edgeward-sideband"
+fi
+SYS_PROXY="origin nginx-proxy haproxy-proxy edgeward-proxy"
+SYS_IDLE="edgeward-embedded nginx-authreq haproxy-jwt edgeward-proxy nginx-proxy haproxy-proxy"
+SYS_LARGE="origin haproxy-proxy haproxy-jwt nginx-authreq caddy-fwdauth edgeward-embedded edgeward-standalone edgeward-sideband"
 
 # ---- correctness before speed -------------------------------------------------
 # status URL [TOKEN]: the HTTP status of one GET.
@@ -219,8 +249,13 @@ for e in 9241 9242 9244; do
   xc=$(curl -s -o /dev/null -D - -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$e/orders/1" | tr -d '\r' | sed -n 's/^X-Cache: //ip')
   check "edgeward :$e /orders/1 is a cache hit (X-Cache)" "Hit from edgeward" "$xc"
 done
+for s in $SYS_PROXY; do
+  u=$(url proxy "$s"); check "proxy $s $u" 200 "$(status "$u")"
+done
 for s in $SYS_MISS; do
   u=$(url miss "$s"); check "miss $s $u" 200 "$(status "$u" "$TOKEN")"
+done
+for s in $SYS_LARGE; do
   u=$(url large "$s")
   check "large $s $u (bytes)" 1048576 "$(curl -s -o /dev/null -w '%{size_download}' --max-time 10 -H "Authorization: Bearer $TOKEN" "$u")"
 done
@@ -298,7 +333,46 @@ warm() {
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 started=$(date +%s)
 
+# cur_rss PIDS: VmRSS summed over the processes, in KiB.
+cur_rss() {
+  procfiles "$1" status | { xargs cat 2>/dev/null || true; } | awk '/^VmRSS:/ {t += $2} END {print t + 0}'
+}
+
+# idle_run SYSTEM: RSS of every process of the system before and after
+# IDLE_CONNS keep-alive connections, each having completed one request (the
+# hit URL), are opened and left idle.
+idle_run() {
+  local sys=$1 pids before after idle_pid iline open closed
+  pids=${SYS_PIDS[$sys]}
+  before=$(cur_rss "$pids")
+  rm -f "$RUN/idle.ready"
+  "$BK" idle -url "$(url idle "$sys")" -n "$IDLE_CONNS" -authorization "Bearer $TOKEN" -ready "$RUN/idle.ready" >"$RUN/idle-$sys.out" 2>&1 &
+  idle_pid=$!; PIDS+=("$idle_pid")
+  for _ in $(seq 600); do [ -s "$RUN/idle.ready" ] && break; kill -0 "$idle_pid" 2>/dev/null || break; sleep 0.1; done
+  [ -s "$RUN/idle.ready" ] || die "benchkit idle did not get ready against $sys: $(cat "$RUN/idle-$sys.out")"
+  # The last answers are read; let the server finish with their requests.
+  sleep 1
+  after=$(cur_rss "$pids")
+  kill "$idle_pid" 2>/dev/null; wait "$idle_pid" 2>/dev/null || true
+  iline=$(grep '^IDLE' "$RUN/idle-$sys.out" || echo "IDLE open=0 closed_by_server=0")
+  open=$(sed 's/.*open=\([0-9]*\).*/\1/' <<<"$iline")
+  closed=$(sed 's/.*closed_by_server=\([0-9]*\).*/\1/' <<<"$iline")
+  echo "scenario=idle system=$sys round=1 expect=allow requests=$open non2xx=0 rps=0 p50_us=-1 p99_us=-1 p999_us=-1 rss_before_kb=$before rss_after_kb=$after idle_wanted=$IDLE_CONNS idle_open=$open idle_closed=$closed load1=$(cut -d' ' -f1 /proc/loadavg)" >>"$RAW"
+  log "   [idle] $(printf '%-20s' "$sys") $open connections: RSS $before -> $after KiB ($(awk -v a="$after" -v b="$before" -v n="$open" 'BEGIN {if (n > 0) printf "%.1f", (a - b) / n; else printf "-"}') KiB per connection)"
+  # Let the closed connections' sockets go before the next system.
+  sleep 1
+}
+
+if has idle; then
+  # First, before any load: a process that has served load or held
+  # connections before keeps memory it would reuse, and would look cheaper.
+  # One round per system for the same reason.
+  log "== idle: $IDLE_CONNS idle keep-alive connections to each of ($SYS_IDLE)"
+  for s in $SYS_IDLE; do idle_run "$s"; done
+fi
+
 if has hit; then warm hit "$SYS_HIT"; scenario hit allow token "$SYS_HIT"; fi
+if has proxy; then warm proxy "$SYS_PROXY"; scenario proxy allow none "$SYS_PROXY"; fi
 
 if has added; then
   # Half of edgeward's median peak hit rate, open loop, against the bare
@@ -372,18 +446,22 @@ elapsed=$(( $(date +%s) - started ))
 # ---- report -----------------------------------------------------------------
 cp "$RAW" "$RAWOUT"
 report_status=0
-"$BK" report -raw "$RAW" -out "$RUN/tables.md" >/dev/null || report_status=$?
+"$BK" report -raw "$RAW" -out "$RUN/tables.md" -goals "$RUN/goals.md" >/dev/null || report_status=$?
 {
   echo "# edgeward side by side ($MODE run)"
+  echo
+  cat "$RUN/goals.md"
   echo
   echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC'), commit $(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo unknown)"
   echo "- machine: $(nproc) CPUs, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1), $(uname -sr)"
   echo "- load average (1/5/15 min): $LOAD_START at the start, $LOAD_END at the end; 1-min load after each run: $(awk '{for (i=1;i<=NF;i++) if ($i ~ /^load1=/) print substr($i,7)}' "$RAW" | sort -n | awk 'NR==1 {lo=$1} {hi=$1} END {if (NR) printf "%s to %s", lo, hi; else printf "-"}')"
-  echo "- command: \`bench/run.sh $ARGS\`; ${ROUNDS} interleaved rounds of ${DURATION} s per system, medians; wrk -t$THREADS -c$CONNS; $IDLE idle connections in the large scenario; load took ${elapsed} s"
+  echo "- command: \`bench/run.sh $ARGS\`; ${ROUNDS} interleaved rounds of ${DURATION} s per system, medians; wrk -t$THREADS -c$CONNS; $IDLE_CONNS idle connections per system in the idle scenario, $IDLE in the large one; load took ${elapsed} s"
   echo "- versions: $(nginx -v 2>&1 | sed 's/.*: //'), HAProxy $(haproxy -v | head -1 | awk '{print $3}'), Caddy $(caddy version | awk '{print $1}'), $(go version | awk '{print $3}')"
   echo "- systems: origin = the bare nginx origin; haproxy-proxy = HAProxy plain proxy (no auth, the floor);"
-  echo "  haproxy-jwt = HAProxy RS256 jwt_verify + claims, then its cache (hit, deny) or proxy (miss, large);"
-  echo "  nginx-authreq = nginx auth_request to the trivial authorizer, + proxy_cache (hit, deny, down) or proxy (miss, large);"
+  echo "  haproxy-jwt = HAProxy RS256 jwt_verify + claims, then its cache (hit, deny, idle) or proxy (miss, large);"
+  echo "  nginx-authreq = nginx auth_request to a trivial authorizer location of the same nginx (../shared/peers/nginx-edge.conf),"
+  echo "  + proxy_cache (hit, deny, idle) or proxy_pass (miss, large); nginx-authreq-benchkit = the same asking benchkit, a separate Go process (extra row);"
+  echo "  nginx-proxy = nginx proxy_pass, no authorization; edgeward-proxy = edgeward with no function and no cache (bench/edgeward/proxy.yaml);"
   echo "  caddy-fwdauth = Caddy forward_auth + reverse_proxy (no cache in any scenario);"
   echo "  edgeward-embedded = decision service in process, real RS256 token (verified-token cache warm);"
   echo "  edgeward-standalone = edge + \`edgeward decision serve\` over HTTP; edgeward-sideband = authorize function to the trivial authorizer."

@@ -29,7 +29,9 @@ var errFailOpen = errors.New("FAIL-OPEN: a denied or undecidable request was ans
 
 // scenarioTitles names the scenarios of bench/run.sh in report order.
 var scenarioTitles = []struct{ id, title string }{
+	{"idle", "0. Memory per idle keep-alive connection"},
 	{"hit", "1. Authorized cache hit"},
+	{"proxy", "1b. Plain proxy (no function, no cache, origin every time)"},
 	{"miss", "2. Authorized miss (origin every time)"},
 	{"deny", "3. Denied request (no token)"},
 	{"down", "4. Authorizer down (must fail closed)"},
@@ -48,6 +50,7 @@ type record struct {
 	idleOpen, idleClosed     float64 // -1 when the run held no idle connections
 	idleWanted               float64
 	targetRPS                float64 // the constant rate asked for (rate runs); 0 for wrk runs
+	rssBeforeKB, rssAfterKB  float64 // idle runs: VmRSS before and after the idle connections; -1 otherwise
 }
 
 // parseRecords reads the raw file bench/run.sh writes: one run per line as
@@ -104,11 +107,13 @@ func parseRecord(text string) (record, error) {
 		round:    int(num("round", 0, true)),
 		requests: num("requests", 0, true), non2xx: num("non2xx", 0, true), sock: num("sockerr", 0, false),
 		rps: num("rps", 0, true), p50: num("p50_us", 0, true), p99: num("p99_us", 0, true), p999: num("p999_us", 0, true),
-		rssKB:      num("rss_kb", 0, false),
-		idleOpen:   num("idle_open", -1, false),
-		idleClosed: num("idle_closed", 0, false),
-		idleWanted: num("idle_wanted", 0, false),
-		targetRPS:  num("target_rps", 0, false),
+		rssKB:       num("rss_kb", 0, false),
+		idleOpen:    num("idle_open", -1, false),
+		idleClosed:  num("idle_closed", 0, false),
+		idleWanted:  num("idle_wanted", 0, false),
+		targetRPS:   num("target_rps", 0, false),
+		rssBeforeKB: num("rss_before_kb", -1, false),
+		rssAfterKB:  num("rss_after_kb", -1, false),
 	}
 	if ticks := num("cpu_ticks", -1, false); ticks >= 0 {
 		rec.cpuSeconds = ticks / num("clk_tck", 100, false)
@@ -142,6 +147,8 @@ type summary struct {
 	idleOpenMin, idleWanted  float64
 	idleClosed               float64
 	targetRPS                float64
+	kibPerConn               float64 // idle runs: (RSS after - before) / connections held; -1 otherwise
+	rssBeforeKB, rssAfterKB  float64 // idle runs: medians
 }
 
 // summarize groups records by scenario and system, keeping the order in
@@ -172,6 +179,14 @@ func summarize(recs []record) []summary {
 		}
 		s.rps = col(func(r record) float64 { return r.rps })
 		s.targetRPS = col(func(r record) float64 { return r.targetRPS })
+		s.rssBeforeKB = col(func(r record) float64 { return r.rssBeforeKB })
+		s.rssAfterKB = col(func(r record) float64 { return r.rssAfterKB })
+		s.kibPerConn = col(func(r record) float64 {
+			if r.rssBeforeKB < 0 || r.rssAfterKB < 0 || r.idleOpen <= 0 {
+				return -1
+			}
+			return (r.rssAfterKB - r.rssBeforeKB) / r.idleOpen
+		})
 		s.p50 = col(func(r record) float64 { return r.p50 })
 		s.p99 = col(func(r record) float64 { return r.p99 })
 		s.p999 = col(func(r record) float64 { return r.p999 })
@@ -266,6 +281,10 @@ func render(w io.Writer, sums []summary) error {
 			}
 		}
 		if len(rows) == 0 {
+			continue
+		}
+		if st.id == "idle" {
+			failures = append(failures, renderIdle(w, st.title, rows)...)
 			continue
 		}
 		ref, hasRef := reference(rows)
@@ -433,6 +452,7 @@ func runReport(args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("report", flag.ExitOnError)
 	raw := fs.String("raw", "", "raw records written by bench/run.sh")
 	out := fs.String("out", "", "also write the tables to this file")
+	goals := fs.String("goals", "", "also write the goals table of issue 15 to this file")
 	fs.Parse(args)
 	f, err := os.Open(*raw)
 	if err != nil {
@@ -444,7 +464,15 @@ func runReport(args []string, stdout io.Writer) error {
 		return fmt.Errorf("%s: %w", *raw, err)
 	}
 	var b strings.Builder
-	rerr := render(&b, summarize(recs))
+	sums := summarize(recs)
+	if *goals != "" {
+		var g strings.Builder
+		renderGoals(&g, sums)
+		if err := os.WriteFile(*goals, []byte(g.String()), 0o644); err != nil {
+			return err
+		}
+	}
+	rerr := render(&b, sums)
 	io.WriteString(stdout, b.String())
 	if *out != "" {
 		if err := os.WriteFile(*out, []byte(b.String()), 0o644); err != nil {

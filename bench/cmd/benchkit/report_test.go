@@ -24,7 +24,7 @@ func TestParseRecord_WrkLine(t *testing.T) {
 	want := record{
 		scenario: "hit", system: "edgeward-embedded", expect: "allow", round: 2,
 		requests: 100000, sock: 1, rps: 20000, p50: 2500, p99: 9000, p999: 15000,
-		cpuSeconds: 0.5, rssKB: 20480, idleOpen: -1,
+		cpuSeconds: 0.5, rssKB: 20480, idleOpen: -1, rssBeforeKB: -1, rssAfterKB: -1,
 	}
 	if diff := cmp.Diff(want, got, cmp.AllowUnexported(record{})); diff != "" {
 		t.Errorf("parseRecord mismatch (-want +got):\n%s", diff)
