@@ -39,9 +39,12 @@ type framingConn struct {
 	// tls is the TLS state when the connection is HTTP/1.1 over TLS
 	// (net/http sees a plain connection and leaves Request.TLS nil).
 	tls *tls.ConnectionState
+	// idle waits for the socket to be readable while buf is released
+	// (idle.go); nil when the connection is not a socket.
+	idle *idleWaiter
 
 	// Read side: touched only by the goroutine reading the connection.
-	buf    []byte // bytes read; buf[:off] were returned already
+	buf    []byte // bytes read; buf[:off] were returned already; nil (pooled) when all were
 	off    int    // buf[off:ready] may be returned
 	ready  int
 	pos    int // buf[ready:pos] is the parsed part of a held head
@@ -115,7 +118,7 @@ const (
 )
 
 func newFramingConn(c net.Conn, limit int, headTimeout time.Duration) *framingConn {
-	return &framingConn{Conn: c, limit: limit, headTimeout: headTimeout}
+	return &framingConn{Conn: c, limit: limit, headTimeout: headTimeout, idle: newIdleWaiter(c)}
 }
 
 // headDeadline bounds an unfinished head: once its first bytes have
@@ -188,7 +191,7 @@ func (c *framingConn) Read(p []byte) (int, error) {
 			n := copy(p, c.buf[c.off:c.ready])
 			c.off += n
 			if c.off == len(c.buf) {
-				c.buf, c.off, c.ready, c.pos, c.scan = c.buf[:0], 0, 0, 0, 0
+				c.release()
 			}
 			return n, nil
 		}
@@ -257,10 +260,22 @@ func (c *framingConn) endData() {
 	}
 }
 
-// fill reads more bytes from the connection into buf.
+// release gives the buffer back once everything in it was returned: an
+// idle connection holds none.
+func (c *framingConn) release() {
+	putReadBuf(c.buf)
+	c.buf, c.off, c.ready, c.pos, c.scan = nil, 0, 0, 0, 0
+}
+
+// buffered reports whether bytes read from the connection are held.
+func (c *framingConn) buffered() bool { return c.off < len(c.buf) }
+
+// fill reads more bytes from the connection into buf, taking a buffer
+// from the pool once the connection is readable when it holds none.
 func (c *framingConn) fill() error {
 	if c.buf == nil {
-		c.buf = make([]byte, 0, initialBuffer)
+		c.idle.wait()
+		c.buf = getReadBuf()[:0]
 	}
 	if cap(c.buf)-len(c.buf) < 512 && c.off > 0 {
 		// Drop what was returned: each byte moves at most once per fill.

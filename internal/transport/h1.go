@@ -128,7 +128,8 @@ type h1Conn struct {
 	cancel context.CancelFunc
 	idle   atomic.Bool // waiting for a request head
 
-	buf  []byte // read buffer: buf[r:w] is unread
+	b    *laneBufs // the buffers of the request in flight; nil while idle (idle.go)
+	buf  []byte    // read buffer: buf[r:w] is unread
 	r, w int
 	wr   h1Writer
 	date dateCache
@@ -157,6 +158,8 @@ func (c *h1Conn) serve() {
 		c.cancel()
 		if !handed {
 			c.fc.Close()
+			c.r = c.w // nothing more is served: the buffers go back
+			c.release()
 		}
 		c.h.untrack(c)
 	}()
@@ -188,6 +191,7 @@ func (c *h1Conn) serve() {
 		if !c.serveOne(r) || c.h.shutting.Load() {
 			return
 		}
+		c.release()
 		first = false
 		c.idle.Store(true)
 		if c.h.shutting.Load() {
@@ -225,8 +229,8 @@ func (c *h1Conn) readHead(wait time.Duration) (int, error) {
 }
 
 func (c *h1Conn) fill() error {
-	if c.buf == nil {
-		c.buf = make([]byte, 4096)
+	if c.b == nil {
+		c.acquire()
 	}
 	if c.r > 0 {
 		c.w = copy(c.buf, c.buf[c.r:c.w])
@@ -277,7 +281,8 @@ func (c *h1Conn) handOver() bool {
 	if c.w > c.r {
 		pending = bytes.Clone(c.buf[c.r:c.w])
 	}
-	c.buf = nil
+	c.r = c.w
+	c.release()
 	return c.g.handoff.give(&handoffConn{framingConn: c.fc, pending: pending})
 }
 

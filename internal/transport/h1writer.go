@@ -56,8 +56,10 @@ const bufferBeforeChunking = 2048
 
 func (w *h1Writer) reset(r *http.Request) {
 	if w.bw == nil {
-		w.bw = bufio.NewWriterSize(w.c.fc, 4096)
-		w.keep = make(http.Header, 16)
+		// The connection's buffers (idle.go), taken when its head was read.
+		b := w.c.b
+		w.bw, w.keep = b.bw, b.keep
+		w.fields, w.held, w.connection, w.declared = b.fields, b.held, b.connection, b.declared
 	}
 	// One header map serves every response of the connection: nothing
 	// keeps a ResponseWriter's map past the response (the cache stores

@@ -1,0 +1,137 @@
+package transport
+
+import (
+	"bufio"
+	"net"
+	"net/http"
+	"sync"
+	"syscall"
+)
+
+// Memory of idle keep-alive connections (issue 15).
+//
+// A connection that waits for its next request needs none of the buffers
+// a request in flight needs. The guard's read-ahead buffer and the fast
+// lane's read buffer, its bufio.Writer, header map and scratch slices are
+// taken from pools when a request's first bytes are readable and given back
+// when the connection has nothing left unread: an idle connection holds
+// its structs, its context and a parked goroutine, a few KiB in all,
+// instead of the ~16 KiB of buffers it held before.
+//
+// Waiting without a buffer: a read into a buffer would hold that buffer
+// for the whole idle time. Where the connection is a TCP socket, the wait
+// is a syscall.RawConn.Read whose callback peeks at one byte
+// (MSG_PEEK|MSG_DONTWAIT) and asks to be parked in the netpoller until the
+// socket is readable, read deadline included; the real read follows with a
+// pooled buffer. Elsewhere (TLS, whose own record buffers are crypto/tls's,
+// or a connection that is not a socket) the read simply happens with the
+// buffer, as before.
+
+// readBufPool holds the standard read buffers of the guard and the fast
+// lane (arrays, so that Put does not allocate).
+var readBufPool = sync.Pool{New: func() any { return new([initialBuffer]byte) }}
+
+func getReadBuf() []byte { return readBufPool.Get().(*[initialBuffer]byte)[:] }
+
+// putReadBuf gives b back, if it is a standard buffer; a grown one (a long
+// head) is left to the collector.
+func putReadBuf(b []byte) {
+	if cap(b) == initialBuffer {
+		readBufPool.Put((*[initialBuffer]byte)(b[:initialBuffer]))
+	}
+}
+
+// idleWaiter parks a goroutine until its socket is readable, without a
+// buffer; nil when the connection is not a socket.
+type idleWaiter struct {
+	rc   syscall.RawConn
+	fn   func(fd uintptr) bool // made once per connection: no allocation per wait
+	peek [1]byte
+}
+
+// newIdleWaiter returns the waiter of c's socket, or nil.
+func newIdleWaiter(c net.Conn) *idleWaiter {
+	if !canPeek {
+		return nil
+	}
+	for {
+		switch x := c.(type) {
+		case *rawConn:
+			c = x.Conn
+			continue
+		case syscall.Conn:
+			rc, err := x.SyscallConn()
+			if err != nil {
+				return nil
+			}
+			w := &idleWaiter{rc: rc}
+			w.fn = func(fd uintptr) bool { return peekReady(fd, &w.peek) }
+			return w
+		}
+		return nil
+	}
+}
+
+// wait returns once the socket is readable (data, end of stream or an
+// error), its read deadline has passed or it is closed. The read that
+// follows finds out which.
+func (w *idleWaiter) wait() {
+	if w != nil {
+		_ = w.rc.Read(w.fn)
+	}
+}
+
+// laneBufs is what a fast-lane connection holds only while a request is in
+// flight: its read buffer and its writer's buffers.
+type laneBufs struct {
+	rd         []byte // the standard read buffer (h1Conn.buf may have outgrown it)
+	bw         *bufio.Writer
+	keep       http.Header
+	fields     []byte
+	held       []byte
+	connection []string
+	declared   []string
+}
+
+var laneBufPool = sync.Pool{New: func() any {
+	return &laneBufs{
+		rd:   make([]byte, initialBuffer),
+		bw:   bufio.NewWriterSize(nil, 4096),
+		keep: make(http.Header, 16),
+	}
+}}
+
+// acquire takes the buffers for a request, once the connection is
+// readable (the guard holds bytes, or the socket has some).
+func (c *h1Conn) acquire() {
+	if !c.fc.buffered() {
+		c.fc.idle.wait()
+	}
+	b := laneBufPool.Get().(*laneBufs)
+	b.bw.Reset(c.fc)
+	c.b, c.buf, c.r, c.w = b, b.rd, 0, 0
+}
+
+// release gives the buffers back when nothing read is left unserved (a
+// pipelined request keeps them), and drops what the last request left in
+// the writer.
+func (c *h1Conn) release() {
+	b := c.b
+	if b == nil || c.r != c.w {
+		return
+	}
+	w := &c.wr
+	b.fields, b.held = w.fields[:0], w.held[:0]
+	b.connection, b.declared = clearStrings(w.connection), clearStrings(w.declared)
+	b.bw.Reset(nil)
+	clear(b.keep)
+	*w = h1Writer{c: c}
+	c.b, c.buf, c.r, c.w = nil, nil, 0, 0
+	laneBufPool.Put(b)
+}
+
+// clearStrings empties s, dropping the strings it referred to.
+func clearStrings(s []string) []string {
+	clear(s)
+	return s[:0]
+}
