@@ -274,7 +274,7 @@ func (c *framingConn) buffered() bool { return c.off < len(c.buf) }
 // from the pool once the connection is readable when it holds none.
 func (c *framingConn) fill() error {
 	if c.buf == nil {
-		c.idle.wait()
+		_ = c.idle.wait() // the read that follows sees any error
 		c.buf = getReadBuf()[:0]
 	}
 	if cap(c.buf)-len(c.buf) < 512 && c.off > 0 {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"os"
 	"runtime/debug"
 	"strings"
 	"sync"
@@ -47,6 +48,7 @@ type h1Server struct {
 	conns    map[*h1Conn]struct{}
 	wg       sync.WaitGroup
 	shutting atomic.Bool
+	parks    atomic.Int64 // idle waits moved to a fresh goroutine (h1Conn.run)
 }
 
 // maxFastHeaders bounds the header lines of a request the fast lane
@@ -125,8 +127,13 @@ type h1Conn struct {
 	fc     *framingConn
 	remote string
 	tmpl   *http.Request // carries the connection's context
-	cancel context.CancelFunc
-	idle   atomic.Bool // waiting for a request head
+	// parkedUntil is the idle deadline of a wait moved to a fresh
+	// goroutine (readHead); zero otherwise.
+	parkedUntil time.Time
+	// resumeFn is c.resume, made once (run).
+	resumeFn func()
+	cancel   context.CancelFunc
+	idle     atomic.Bool // waiting for a request head
 
 	b    *laneBufs // the buffers of the request in flight; nil while idle (idle.go)
 	buf  []byte    // read buffer: buf[r:w] is unread
@@ -148,13 +155,33 @@ func newH1Conn(h *h1Server, fc *framingConn, g *gen) *h1Conn {
 		cancel: cancel,
 	}
 	c.wr.c = c
+	c.resumeFn = c.resume
 	c.idle.Store(true)
 	return c
 }
 
-func (c *h1Conn) serve() {
-	handed := false
+func (c *h1Conn) serve() { c.run(true, false) }
+
+// resume serves the connection from its next request, on a fresh
+// goroutine (see run).
+func (c *h1Conn) resume() { c.run(false, true) }
+
+// run serves requests until the connection closes, is handed over, or
+// stays idle for idleGrace: then a fresh goroutine waits for the next
+// request and this one ends. Serving a request grows a goroutine's stack
+// to what the handler needs (8-16 KiB for an authorized request), and the
+// runtime shrinks it only during a garbage collection, by half each time;
+// a goroutine that starts with the minimal stack to wait keeps an idle
+// connection's stack at about 2 KiB (idle.go). A busy connection never
+// moves (a fresh goroutine per request would grow its stack again for
+// every request). The func value c.resumeFn is made once per connection,
+// so the go statement allocates nothing.
+func (c *h1Conn) run(first, parked bool) {
+	handed, moved := false, false
 	defer func() {
+		if moved {
+			return
+		}
 		c.cancel()
 		if !handed {
 			c.fc.Close()
@@ -163,14 +190,19 @@ func (c *h1Conn) serve() {
 		}
 		c.h.untrack(c)
 	}()
-	first := true
 	for {
 		lim := &c.g.lim
 		wait := lim.IdleTimeout
 		if first {
 			wait = lim.ReadHeaderTimeout
 		}
-		head, err := c.readHead(wait)
+		head, err := c.readHead(wait, !first && !parked)
+		if err == errPark {
+			moved = true
+			c.h.parks.Add(1)
+			go c.resumeFn()
+			return
+		}
 		c.idle.Store(false)
 		if err != nil {
 			return
@@ -192,7 +224,7 @@ func (c *h1Conn) serve() {
 			return
 		}
 		c.release()
-		first = false
+		first, parked = false, false
 		c.idle.Store(true)
 		if c.h.shutting.Load() {
 			return
@@ -204,7 +236,12 @@ func (c *h1Conn) serve() {
 // its length, or -1 when the head is not one the fast lane reads (too long,
 // or a line not ended by CRLF). The framing guard releases a head only once
 // it is complete, so this waits for a whole head, bounded by wait.
-func (c *h1Conn) readHead(wait time.Duration) (int, error) {
+//
+// With park set (a kept-alive connection between requests, holding no
+// buffer), it first waits at most idleGrace for the next request's bytes
+// and returns errPark if none came: the caller moves the wait to a fresh
+// goroutine, which calls readHead again with the same deadline.
+func (c *h1Conn) readHead(wait time.Duration, park bool) (int, error) {
 	deadlineSet := false
 	for {
 		if n := headLen(c.buf[c.r:c.w]); n != 0 {
@@ -216,7 +253,23 @@ func (c *h1Conn) readHead(wait time.Duration) (int, error) {
 			return -1, nil
 		}
 		if !deadlineSet {
-			_ = c.fc.SetReadDeadline(time.Now().Add(wait))
+			until := c.parkedUntil
+			if until.IsZero() {
+				until = time.Now().Add(wait)
+			}
+			c.parkedUntil = time.Time{}
+			if park && c.b == nil && c.fc.idle != nil && !c.fc.buffered() {
+				if grace := time.Now().Add(idleGrace); grace.Before(until) {
+					_ = c.fc.SetReadDeadline(grace)
+					err := c.fc.idle.wait()
+					_ = c.fc.SetReadDeadline(until)
+					if errors.Is(err, os.ErrDeadlineExceeded) {
+						c.parkedUntil = until
+						return 0, errPark
+					}
+				}
+			}
+			_ = c.fc.SetReadDeadline(until)
 			deadlineSet = true
 		}
 		if err := c.fill(); err != nil {

@@ -2,10 +2,12 @@ package transport
 
 import (
 	"bufio"
+	"errors"
 	"net"
 	"net/http"
 	"sync"
 	"syscall"
+	"time"
 )
 
 // Memory of idle keep-alive connections (issue 15).
@@ -73,13 +75,22 @@ func newIdleWaiter(c net.Conn) *idleWaiter {
 }
 
 // wait returns once the socket is readable (data, end of stream or an
-// error), its read deadline has passed or it is closed. The read that
-// follows finds out which.
-func (w *idleWaiter) wait() {
-	if w != nil {
-		_ = w.rc.Read(w.fn)
+// error: nil), its read deadline has passed or it is closed (the error).
+func (w *idleWaiter) wait() error {
+	if w == nil {
+		return nil
 	}
+	return w.rc.Read(w.fn)
 }
+
+// idleGrace is how long a kept-alive connection waits for its next request
+// on the goroutine that served the last one, with that goroutine's grown
+// stack, before the wait moves to a fresh goroutine (h1Conn.run).
+const idleGrace = 100 * time.Millisecond
+
+// errPark is readHead's signal that the connection stayed idle for
+// idleGrace.
+var errPark = errors.New("idle: wait on a fresh goroutine")
 
 // laneBufs is what a fast-lane connection holds only while a request is in
 // flight: its read buffer and its writer's buffers.
@@ -105,7 +116,7 @@ var laneBufPool = sync.Pool{New: func() any {
 // readable (the guard holds bytes, or the socket has some).
 func (c *h1Conn) acquire() {
 	if !c.fc.buffered() {
-		c.fc.idle.wait()
+		_ = c.fc.idle.wait() // the read that follows sees any error
 	}
 	b := laneBufPool.Get().(*laneBufs)
 	b.bw.Reset(c.fc)
