@@ -22,7 +22,7 @@ func TestIssue15Goals(t *testing.T) {
 		wrk("proxy", "nginx-proxy", 30000, 1), // 0.9x: met
 		wrk("hit", Reference, 40000, 7000),
 		wrk("hit", "haproxy-jwt", 33000, 5000), // 1.21x: missed; p99 1.4x: missed
-		idle(Reference, 10000, 70000),           // 12.0 KiB: met
+		idle(Reference, 10000, 70000),          // 12.0 KiB: met
 		idle("haproxy-jwt", 10000, 30000),
 	}, "\n")
 	recs, err := parseRecords(strings.NewReader(raw))
