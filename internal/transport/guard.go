@@ -39,8 +39,9 @@ type framingConn struct {
 	// tls is the TLS state when the connection is HTTP/1.1 over TLS
 	// (net/http sees a plain connection and leaves Request.TLS nil).
 	tls *tls.ConnectionState
-	// idle waits for the socket to be readable while buf is released
-	// (idle.go); nil when the connection is not a socket.
+	// idle waits for the socket to be readable without a buffer, for the
+	// fast lane's idle connections (idle.go); nil when the connection is
+	// not a socket.
 	idle *idleWaiter
 
 	// Read side: touched only by the goroutine reading the connection.
@@ -271,10 +272,10 @@ func (c *framingConn) release() {
 func (c *framingConn) buffered() bool { return c.off < len(c.buf) }
 
 // fill reads more bytes from the connection into buf, taking a buffer
-// from the pool once the connection is readable when it holds none.
+// from the pool when it holds none (the fast lane waits for readability
+// without one first: idle.go).
 func (c *framingConn) fill() error {
 	if c.buf == nil {
-		_ = c.idle.wait() // the read that follows sees any error
 		c.buf = getReadBuf()[:0]
 	}
 	if cap(c.buf)-len(c.buf) < 512 && c.off > 0 {

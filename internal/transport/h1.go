@@ -168,7 +168,7 @@ func (c *h1Conn) resume() { c.run(false, true) }
 
 // run serves requests until the connection closes, is handed over, or
 // stays idle for idleGrace: then a fresh goroutine waits for the next
-// request and this one ends. Serving a request grows a goroutine's stack
+// request, without buffers, and this one ends. Serving a request grows a goroutine's stack
 // to what the handler needs (8-16 KiB for an authorized request), and the
 // runtime shrinks it only during a garbage collection, by half each time;
 // a goroutine that starts with the minimal stack to wait keeps an idle
@@ -237,12 +237,14 @@ func (c *h1Conn) run(first, parked bool) {
 // or a line not ended by CRLF). The framing guard releases a head only once
 // it is complete, so this waits for a whole head, bounded by wait.
 //
-// With park set (a kept-alive connection between requests, holding no
-// buffer), it first waits at most idleGrace for the next request's bytes
-// and returns errPark if none came: the caller moves the wait to a fresh
-// goroutine, which calls readHead again with the same deadline.
-func (c *h1Conn) readHead(wait time.Duration, park bool) (int, error) {
-	deadlineSet := false
+// A kept-alive connection between requests (busy) first waits at most
+// idleGrace for the next request's bytes, reading as it always does, with
+// its buffers; if none came, it gives the buffers back and returns errPark:
+// the caller moves the wait to a fresh goroutine, which calls readHead
+// again (not busy, same deadline) and waits without a buffer.
+func (c *h1Conn) readHead(wait time.Duration, busy bool) (int, error) {
+	deadlineSet, graced := false, false
+	var until time.Time
 	for {
 		if n := headLen(c.buf[c.r:c.w]); n != 0 {
 			// The deadline stays: nothing is read while the request is
@@ -253,26 +255,31 @@ func (c *h1Conn) readHead(wait time.Duration, park bool) (int, error) {
 			return -1, nil
 		}
 		if !deadlineSet {
-			until := c.parkedUntil
+			now := time.Now()
+			until = c.parkedUntil
 			if until.IsZero() {
-				until = time.Now().Add(wait)
+				until = now.Add(wait)
 			}
 			c.parkedUntil = time.Time{}
-			if park && c.b == nil && c.fc.idle != nil && !c.fc.buffered() {
-				if grace := time.Now().Add(idleGrace); grace.Before(until) {
-					_ = c.fc.SetReadDeadline(grace)
-					err := c.fc.idle.wait()
-					_ = c.fc.SetReadDeadline(until)
-					if errors.Is(err, os.ErrDeadlineExceeded) {
-						c.parkedUntil = until
-						return 0, errPark
-					}
-				}
+			dl := until
+			if grace := now.Add(idleGrace); busy && c.fc.idle != nil && grace.Before(until) {
+				dl, graced = grace, true
 			}
-			_ = c.fc.SetReadDeadline(until)
+			_ = c.fc.SetReadDeadline(dl)
 			deadlineSet = true
 		}
-		if err := c.fill(); err != nil {
+		if err := c.fill(!busy); err != nil {
+			if graced && errors.Is(err, os.ErrDeadlineExceeded) && time.Now().Before(until) {
+				graced = false
+				_ = c.fc.SetReadDeadline(until)
+				if c.r == c.w && !c.fc.buffered() {
+					c.release()
+					c.fc.release()
+					c.parkedUntil = until
+					return 0, errPark
+				}
+				continue // a head has begun: read the rest under the real deadline
+			}
 			if c.w > c.r {
 				return -1, nil // let net/http answer what there is
 			}
@@ -281,9 +288,12 @@ func (c *h1Conn) readHead(wait time.Duration, park bool) (int, error) {
 	}
 }
 
-func (c *h1Conn) fill() error {
+// fill reads more of the connection into buf; without buffers, it takes
+// them, first waiting without any for the connection to be readable when
+// idle is set.
+func (c *h1Conn) fill(idle bool) error {
 	if c.b == nil {
-		c.acquire()
+		c.acquire(idle)
 	}
 	if c.r > 0 {
 		c.w = copy(c.buf, c.buf[c.r:c.w])

@@ -86,7 +86,7 @@ func (w *idleWaiter) wait() error {
 // idleGrace is how long a kept-alive connection waits for its next request
 // on the goroutine that served the last one, with that goroutine's grown
 // stack, before the wait moves to a fresh goroutine (h1Conn.run).
-const idleGrace = 100 * time.Millisecond
+const idleGrace = 20 * time.Millisecond
 
 // errPark is readHead's signal that the connection stayed idle for
 // idleGrace.
@@ -112,10 +112,10 @@ var laneBufPool = sync.Pool{New: func() any {
 	}
 }}
 
-// acquire takes the buffers for a request, once the connection is
-// readable (the guard holds bytes, or the socket has some).
-func (c *h1Conn) acquire() {
-	if !c.fc.buffered() {
+// acquire takes the buffers for a request; with idle set, once the
+// connection is readable (the guard holds bytes, or the socket has some).
+func (c *h1Conn) acquire(idle bool) {
+	if idle && !c.fc.buffered() {
 		_ = c.fc.idle.wait() // the read that follows sees any error
 	}
 	b := laneBufPool.Get().(*laneBufs)
