@@ -53,7 +53,8 @@ benchkit:
 	cd bench && $(GO) build -o ../bin/benchkit ./cmd/benchkit
 
 # edgeward side by side with nginx, Caddy and HAProxy on this machine
-# (bench/run.sh): about 2-3 minutes; results in bench/out/quick.md.
+# (bench/run.sh --quick, the issue-15 goals first): about 3 minutes;
+# results in bench/out/quick.md.
 bench-peers:
 	bash bench/run.sh --quick
 

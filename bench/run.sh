@@ -10,12 +10,14 @@
 #                [--rounds N] [--duration SECONDS] [--idle N] [--idle-conns N]
 #                [--added-rate N]
 #
-# --quick       3 rounds of 2 s, no large scenario (about 3 minutes)
-# (default)     5 rounds of 4 s, 5,000 idle connections (about 15 minutes)
+# --quick       3 rounds of 2 s, the issue-15 references, no large, added or
+#               light scenario (about 3 minutes)
+# (default)     5 rounds of 4 s, every scenario and system (about 15 minutes)
 # --profile     also take a 10 s CPU profile of edgeward's hit path under
 #               load and print `go tool pprof -top`
 # --scenarios   comma-separated subset of idle,hit,proxy,added,light,miss,
 #               deny,large,down, or "none" (with --profile: the profile alone)
+# --idle N      idle connections held open in the large scenario
 # --idle-conns  idle keep-alive connections of the idle-memory scenario
 #               (default 5,000 in every mode)
 # --added-rate  constant rate of the added-latency runs (default: half of
@@ -37,7 +39,7 @@ CONNS=64
 THREADS=2
 ARGS="$*"
 
-usage() { sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
+usage() { sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) MODE=quick ;;
