@@ -19,6 +19,11 @@
 // of HTTP/1.1 over TLS; a way to stop watching a hijacked connection), not
 // from context values.
 //
+// An idle keep-alive connection of the fast lane holds no buffer and a
+// minimal goroutine stack: its buffers are pooled while a request is in
+// flight, and a connection idle for a moment waits for the next request
+// on a fresh goroutine, parked in the netpoller without a buffer (idle.go).
+//
 // Limits and the certificate can change while serving, for a
 // configuration reload: each accepted connection reads them once (see
 // Server.SetLimits).

@@ -13,21 +13,26 @@ import (
 // Memory of idle keep-alive connections (issue 15).
 //
 // A connection that waits for its next request needs none of the buffers
-// a request in flight needs. The guard's read-ahead buffer and the fast
-// lane's read buffer, its bufio.Writer, header map and scratch slices are
-// taken from pools when a request's first bytes are readable and given back
-// when the connection has nothing left unread: an idle connection holds
-// its structs, its context and a parked goroutine, a few KiB in all,
-// instead of the ~16 KiB of buffers it held before.
+// a request in flight needs, nor the stack its handler grew. The guard's
+// read-ahead buffer and the fast lane's read buffer, its bufio.Writer,
+// header map and scratch slices come from pools; a kept-alive connection
+// waits for its next request as before, with them, for idleGrace (a busy
+// connection's next request is usually already there: no extra system
+// call, no extra allocation). If none comes, it gives them back and the
+// wait moves to a fresh goroutine (h1Conn.run), which starts with a
+// minimal stack and waits without a buffer: an idle connection holds its
+// structs, its context and a parked goroutine, about 5 KiB in all,
+// instead of the ~25 KiB it held before.
 //
-// Waiting without a buffer: a read into a buffer would hold that buffer
-// for the whole idle time. Where the connection is a TCP socket, the wait
+// Waiting without a buffer: where the connection is a TCP socket, the wait
 // is a syscall.RawConn.Read whose callback peeks at one byte
-// (MSG_PEEK|MSG_DONTWAIT) and asks to be parked in the netpoller until the
-// socket is readable, read deadline included; the real read follows with a
-// pooled buffer. Elsewhere (TLS, whose own record buffers are crypto/tls's,
-// or a connection that is not a socket) the read simply happens with the
-// buffer, as before.
+// (MSG_PEEK|MSG_DONTWAIT) and asks to be parked in the netpoller while
+// there is none, read deadline included; the real read follows with
+// pooled buffers. (The callback must look at the socket: RawConn.Read
+// forgets a readiness the poller reported before it was called.) Elsewhere
+// (TLS, whose record buffers are crypto/tls's, or a connection that is not
+// a socket) the connection keeps the buffer of its pending read, as
+// before; connections handed to net/http keep net/http's buffers.
 
 // readBufPool holds the standard read buffers of the guard and the fast
 // lane (arrays, so that Put does not allocate).
