@@ -29,8 +29,27 @@ type Conn struct {
 	// request that fails on it before any byte of the answer may have met
 	// a connection the peer closed while it was idle).
 	Reused bool
+	// Budget is what may still be read of an answer's header with
+	// ReadBudget; < 0 once the header was read.
+	Budget int
 	idleAt time.Time
 	peek   peeker
+}
+
+// ReadBudget reads from C at most Budget bytes in all, and fails with
+// tooLarge once they are spent: a client's reader under BR calls it while
+// an answer's header is read, so that a header without end cannot grow
+// without bound.
+func (c *Conn) ReadBudget(p []byte, tooLarge error) (int, error) {
+	if c.Budget == 0 {
+		return 0, tooLarge
+	}
+	if len(p) > c.Budget {
+		p = p[:c.Budget]
+	}
+	n, err := c.C.Read(p)
+	c.Budget -= n
+	return n, err
 }
 
 // Pooled is a client's connection type: a pointer to a struct that embeds

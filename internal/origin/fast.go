@@ -62,7 +62,8 @@ func newFastClient(o *Origin, d *net.Dialer, cfg Config) *fastClient {
 			if err != nil {
 				return nil, err
 			}
-			fc := &fconn{timeout: o.responseTimeout, budget: -1}
+			fc := &fconn{timeout: o.responseTimeout}
+			fc.Budget = -1
 			fc.C = c
 			fc.BR = bufio.NewReaderSize(fc, ioBufferSize)
 			fc.BW = bufio.NewWriterSize(c, ioBufferSize)
@@ -79,9 +80,6 @@ func newFastClient(o *Origin, d *net.Dialer, cfg Config) *fastClient {
 type fconn struct {
 	connpool.Conn
 	timeout time.Duration
-	// budget is what may still be read for the response header; < 0
-	// once the header was read.
-	budget int
 	// aborted is set when the viewer went away (see abort).
 	aborted atomic.Bool
 }
@@ -89,16 +87,8 @@ type fconn struct {
 var errHeaderTooLarge = fmt.Errorf("origin response header larger than %d bytes", maxResponseHeaderBytes)
 
 func (fc *fconn) Read(p []byte) (int, error) {
-	if fc.budget >= 0 {
-		if fc.budget == 0 {
-			return 0, errHeaderTooLarge
-		}
-		if len(p) > fc.budget {
-			p = p[:fc.budget]
-		}
-		n, err := fc.C.Read(p)
-		fc.budget -= n
-		return n, err
+	if fc.Budget >= 0 {
+		return fc.ReadBudget(p, errHeaderTooLarge)
 	}
 	if err := fc.arm(); err != nil {
 		return 0, err
@@ -247,7 +237,7 @@ func (fc *fconn) abort() {
 // 1xx informational answers are relayed to the viewer, at most max1xx of
 // them, as httputil.ReverseProxy over net/http does.
 func (f *fastClient) roundTrip(w http.ResponseWriter, fc *fconn, r *edge.Request, ep *endpoint) (*http.Response, error) {
-	fc.budget = maxResponseHeaderBytes
+	fc.Budget = maxResponseHeaderBytes
 	if err := fc.arm(); err != nil { // one deadline for the whole header
 		return nil, err
 	}
@@ -284,7 +274,7 @@ func (f *fastClient) roundTrip(w http.ResponseWriter, fc *fconn, r *edge.Request
 			clear(h)
 			continue
 		}
-		fc.budget = -1
+		fc.Budget = -1
 		return res, nil
 	}
 }
