@@ -110,8 +110,11 @@ type replyWire struct {
 // values must be valid HTTP; a "state": null is treated as no state.
 func DecodeReply(data []byte) (*Reply, error) {
 	var w replyWire
-	if err := unmarshalObject(data, &w); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrMalformedReply, err)
+	if !parseReplyFast(data, &w) {
+		w = replyWire{}
+		if err := unmarshalObject(data, &w); err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrMalformedReply, err)
+		}
 	}
 	if w.Response != nil {
 		resp, err := decodeResponse(w.Response, "response.")
