@@ -73,7 +73,7 @@ func BenchmarkEncodeReplyAllow(b *testing.B) {
 	}
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := json.Marshal(rep); err != nil {
+		if _, err := EncodeReply(rep); err != nil {
 			b.Fatal(err)
 		}
 	}
