@@ -56,18 +56,10 @@ func parseReplyFast(data []byte, w *replyWire) bool {
 		i = skipSpace(data, i+1)
 		bit := 0
 		switch key {
-		case "source_ip":
-			bit = keySourceIP
-			w.SourceIP, i, ok = plainString(data, i)
-		case "method":
-			bit = keyMethod
-			w.Method, i, ok = plainString(data, i)
-		case "url":
-			bit = keyURL
-			w.URL, i, ok = plainString(data, i)
-		case "http_version":
-			bit = keyHTTPVersion
-			w.HTTPVersion, i, ok = plainString(data, i)
+		case "source_ip", "method", "url", "http_version":
+			var dst *string
+			dst, bit = w.stringField(key)
+			*dst, i, ok = plainString(data, i)
 		case "body":
 			bit = keyBody
 			var s string
@@ -123,6 +115,20 @@ func parseReplyFast(data []byte, w *replyWire) bool {
 		}
 		return false
 	}
+}
+
+// stringField returns the string field of a request-phase key, and its
+// bit.
+func (w *replyWire) stringField(key string) (*string, int) {
+	switch key {
+	case "source_ip":
+		return &w.SourceIP, keySourceIP
+	case "method":
+		return &w.Method, keyMethod
+	case "url":
+		return &w.URL, keyURL
+	}
+	return &w.HTTPVersion, keyHTTPVersion
 }
 
 // plainKey reads an object key: a string of lower-case letters and
