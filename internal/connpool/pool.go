@@ -52,6 +52,15 @@ func (c *Conn) ReadBudget(p []byte, tooLarge error) (int, error) {
 	return n, err
 }
 
+// NothingRead wraps an error that happened before any byte of an answer
+// arrived. On a connection Get took from the pool (Reused) the peer most
+// likely closed it while it sat idle: the clients send the request again,
+// once, on a new connection.
+type NothingRead struct{ Err error }
+
+func (e NothingRead) Error() string { return e.Err.Error() }
+func (e NothingRead) Unwrap() error { return e.Err }
+
 // Pooled is a client's connection type: a pointer to a struct that embeds
 // Conn.
 type Pooled interface{ pooled() *Conn }

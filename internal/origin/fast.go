@@ -133,14 +133,6 @@ func fastEligible(r *http.Request) bool {
 	return true
 }
 
-// nothingRead wraps an error that happened before any byte of the answer
-// arrived: on a reused connection the origin most likely closed it while it
-// was idle, and a GET or HEAD may be sent again on a new one.
-type nothingRead struct{ err error }
-
-func (e nothingRead) Error() string { return e.err.Error() }
-func (e nothingRead) Unwrap() error { return e.err }
-
 // forward is Forward's fast path.
 func (f *fastClient) forward(w http.ResponseWriter, r *edge.Request, ep *endpoint) error {
 	o := f.o
@@ -161,7 +153,7 @@ func (f *fastClient) forward(w http.ResponseWriter, r *edge.Request, ep *endpoin
 			canceled()
 			fc.C.Close()
 		}
-		var nr nothingRead
+		var nr connpool.NothingRead
 		if attempt == 0 && fc != nil && fc.Reused && errors.As(err, &nr) && ctx.Err() == nil {
 			continue
 		}
@@ -243,13 +235,13 @@ func (f *fastClient) roundTrip(w http.ResponseWriter, fc *fconn, r *edge.Request
 	}
 	f.o.writeHead(fc.BW, r, ep)
 	if err := fc.BW.Flush(); err != nil {
-		return nil, nothingRead{err}
+		return nil, connpool.NothingRead{Err: err}
 	}
 	if _, err := fc.BR.Peek(1); err != nil {
 		if errors.Is(err, io.EOF) {
 			err = io.ErrUnexpectedEOF
 		}
-		return nil, nothingRead{err}
+		return nil, connpool.NothingRead{Err: err}
 	}
 	informational := 0
 	for {

@@ -136,13 +136,6 @@ func (c *Client) newH1Hop(e *endpoint, protocol string, maxIdle int) *h1Hop {
 	return h
 }
 
-// nothingRead wraps an error that happened before any byte of the answer
-// arrived.
-type nothingRead struct{ err error }
-
-func (e nothingRead) Error() string { return e.err.Error() }
-func (e nothingRead) Unwrap() error { return e.err }
-
 // postH1 is postTo on the lean hop.
 func (c *Client) postH1(ctx context.Context, h *h1Hop, response bool, body []byte) ([]byte, http.Header, error) {
 	deadline := time.Now().Add(c.timeout)
@@ -164,7 +157,7 @@ func (c *Client) postH1(ctx context.Context, h *h1Hop, response bool, body []byt
 		} else {
 			hc.C.Close()
 		}
-		var nr nothingRead
+		var nr connpool.NothingRead
 		if err != nil && attempt == 0 && hc.Reused && errors.As(err, &nr) && ctx.Err() == nil && time.Now().Before(deadline) {
 			continue
 		}
@@ -197,14 +190,14 @@ func (c *Client) exchange(ctx context.Context, h *h1Hop, hc *h1Conn, deadline ti
 	bw.WriteString("\r\n")
 	bw.Write(body)
 	if err := bw.Flush(); err != nil {
-		return nil, nil, false, nothingRead{transportError(ctx, err)}
+		return nil, nil, false, connpool.NothingRead{Err: transportError(ctx, err)}
 	}
 	hc.Budget = maxErrorBody
 	if _, err := hc.BR.Peek(1); err != nil {
 		if errors.Is(err, io.EOF) {
 			err = io.ErrUnexpectedEOF
 		}
-		return nil, nil, false, nothingRead{transportError(ctx, err)}
+		return nil, nil, false, connpool.NothingRead{Err: transportError(ctx, err)}
 	}
 	var resp *http.Response
 	for informational := 0; ; informational++ {
