@@ -155,7 +155,8 @@ func (recordingOrigin) Forward(w http.ResponseWriter, r *edge.Request) error {
 
 // TestDetection_EdgeDetectsWhatCorazaAloneDetects replays the attack
 // sample through a real edge (CRS PL1, block) and through Coraza alone
-// (its own net/http middleware, the same directives): every request
+// (its own net/http middleware, the same CRS without the tuning of
+// wafspeed.go, so that a tuning that loses a detection fails): every request
 // Coraza alone blocks, the edge refuses too (403, or 400 for a request it
 // refuses before any rule). The benign set passes the edge at PL1.
 func TestDetection_EdgeDetectsWhatCorazaAloneDetects(t *testing.T) {
@@ -167,7 +168,7 @@ func TestDetection_EdgeDetectsWhatCorazaAloneDetects(t *testing.T) {
 	set := build(t, one(cfg), Options{})
 	edgeURL := startEdge(t, set)
 
-	w, err := coraza.NewWAF(coraza.NewWAFConfig().WithRootFS(coreruleset.FS).WithDirectives(directives(cfg.WAF)))
+	w, err := coraza.NewWAF(coraza.NewWAFConfig().WithRootFS(coreruleset.FS).WithDirectives(crsDirectives(cfg.WAF, false)))
 	if err != nil {
 		t.Fatal(err)
 	}

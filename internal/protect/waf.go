@@ -44,11 +44,18 @@ func newWAF(cfg WAFConfig) (*waf, error) {
 // thresholds and exclusions, then the operator's own directives. The
 // engine always runs On: count mode is the edge ignoring the verdict, so
 // that both modes detect exactly the same.
-func directives(cfg WAFConfig) string {
+func directives(cfg WAFConfig) string { return crsDirectives(cfg, true) }
+
+// crsDirectives is directives with or without the tuning of wafspeed.go
+// (the tests compare the two).
+func crsDirectives(cfg WAFConfig, tuned bool) string {
 	var b strings.Builder
 	line := func(format string, args ...any) { fmt.Fprintf(&b, format+"\n", args...) }
 	line("Include @coraza.conf-recommended")
 	line("SecRuleEngine On")
+	if tuned {
+		b.WriteString(tuningDirectives)
+	}
 	line("SecResponseBodyAccess Off")
 	line("SecAuditEngine Off")
 	// The whole body the edge accepts is inspected in memory; the edge
