@@ -5,7 +5,8 @@
 #
 #   embedded          decision service in the edge (bench/edgeward/embedded.yaml)
 #   remote-before     edge built from --before REV, asking `edgeward decision
-#                     serve` over HTTP for every request (the hop before this work)
+#                     serve` built from REV too (:9244) over HTTP for every
+#                     request (both ends of the hop before this work)
 #   remote            the same with this tree's edge (the hop after this work)
 #   remote-dcache     this tree's edge with decision_cache on
 #   remote-coalesce   decision_cache on with both TTLs 0s: nothing kept,
@@ -36,7 +37,7 @@ done
 log() { printf '%s\n' "$*" >&2; }
 die() { printf '\ndcache.sh: %s\n' "$*" >&2; exit 1; }
 for b in nginx wrk curl go git; do command -v "$b" >/dev/null || die "$b is not installed"; done
-for p in 9201 9241 9242 9243 9245 9246 9247 9252; do
+for p in 9201 9241 9242 9243 9244 9245 9246 9247 9252; do
   ss -Hltn "sport = :$p" | grep -q . && die "port $p is taken (another bench run?)"
 done
 
@@ -77,7 +78,8 @@ edge_conf() { # PORT ADMIN FUNCTION-LINES
   sed -e "s|@PORT@|$1|" -e "s|@ADMIN@|$2|" "$ROOT/bench/dcache/remote.yaml" |
     awk -v f="$3" '{ if ($0 == "@FUNCTION@") { if (f != "") print f } else print }'
 }
-edge_conf 9245 '"off"' "" >"$RUN/conf/remote-before.yaml"
+sed 's|^listen: 127.0.0.1:9243|listen: 127.0.0.1:9244|' "$RUN/conf/decision.yaml" >"$RUN/conf/decision-before.yaml"
+edge_conf 9245 '"off"' "" | sed 's|service_url: http://127.0.0.1:9243|service_url: http://127.0.0.1:9244|' >"$RUN/conf/remote-before.yaml"
 edge_conf 9242 127.0.0.1:9252 "" >"$RUN/conf/remote.yaml"
 edge_conf 9246 '"off"' "    decision_cache: {enabled: true, allow_ttl: 60s, deny_ttl: 5s}" >"$RUN/conf/remote-dcache.yaml"
 edge_conf 9247 '"off"' "    decision_cache: {enabled: true, allow_ttl: 0s, deny_ttl: 0s}" >"$RUN/conf/remote-coalesce.yaml"
@@ -87,15 +89,16 @@ nginx -p "$RUN/nginx-prefix" -c "$RUN/conf/origin.conf" -e "$RUN/log/origin-erro
 PIDFILES+=("$RUN/run/origin.pid")
 wait_up http://127.0.0.1:9201/
 "$EW" decision serve -c "$RUN/conf/decision.yaml" >"$RUN/log/decision.log" 2>&1 & PIDS+=($!); DEC=$!
+"$RUN/bin/edgeward-before" decision serve -c "$RUN/conf/decision-before.yaml" >"$RUN/log/decision-before.log" 2>&1 & PIDS+=($!); DECB=$!
 "$EW" serve -c "$ROOT/bench/edgeward/embedded.yaml" >"$RUN/log/embedded.log" 2>&1 & PIDS+=($!); EMB=$!
 "$RUN/bin/edgeward-before" serve -c "$RUN/conf/remote-before.yaml" >"$RUN/log/remote-before.log" 2>&1 & PIDS+=($!); RB=$!
 "$EW" serve -c "$RUN/conf/remote.yaml" >"$RUN/log/remote.log" 2>&1 & PIDS+=($!); RA=$!
 "$EW" serve -c "$RUN/conf/remote-dcache.yaml" >"$RUN/log/remote-dcache.log" 2>&1 & PIDS+=($!); RC=$!
 "$EW" serve -c "$RUN/conf/remote-coalesce.yaml" >"$RUN/log/remote-coalesce.log" 2>&1 & PIDS+=($!); RD=$!
-for p in 9243/sideband/request 9241/ 9245/ 9242/ 9246/ 9247/; do wait_up "http://127.0.0.1:$p"; done
+for p in 9243/sideband/request 9244/sideband/request 9241/ 9245/ 9242/ 9246/ 9247/; do wait_up "http://127.0.0.1:$p"; done
 
 declare -A PORT=([embedded]=9241 [remote-before]=9245 [remote]=9242 [remote-dcache]=9246 [remote-coalesce]=9247)
-declare -A PROCS=([embedded]="$EMB" [remote-before]="$RB $DEC" [remote]="$RA $DEC" [remote-dcache]="$RC $DEC" [remote-coalesce]="$RD $DEC")
+declare -A PROCS=([embedded]="$EMB" [remote-before]="$RB $DECB" [remote]="$RA $DEC" [remote-dcache]="$RC $DEC" [remote-coalesce]="$RD $DEC")
 SYSTEMS="embedded remote-before remote remote-dcache remote-coalesce"
 
 log "== check: every edge answers 200 from its cache for the token, 401 without"

@@ -56,6 +56,15 @@ func (b *budget) Done() <-chan struct{} { return b.real().Done() }
 // Err implements context.Context.
 func (b *budget) Err() error { return b.real().Err() }
 
+// AfterFunc arranges for f to run once the budget is done, as
+// context.AfterFunc(b, f) does. context.AfterFunc looks for this method:
+// without it, a context it does not recognise as its own costs a
+// goroutine per call to watch (the sideband client registers one per
+// call, to stop a call whose viewer went away).
+func (b *budget) AfterFunc(f func()) (stop func() bool) {
+	return context.AfterFunc(b.real(), f)
+}
+
 // Value implements context.Context.
 func (b *budget) Value(key any) any { return b.parent.Value(key) }
 

@@ -78,3 +78,37 @@ func TestBudget_IsAContextWithDeadline(t *testing.T) {
 		<-child.Done() // a derived context sees the stop
 	})
 }
+
+// context.AfterFunc on a budget (which takes the budget's AfterFunc,
+// without a watching goroutine) runs f when the budget ends: its parent
+// cancelled, its deadline passed or stop.
+func TestBudget_AfterFunc(t *testing.T) {
+	tests := []struct {
+		name string
+		end  func(b *budget, cancelParent context.CancelFunc)
+	}{
+		{"parent cancelled", func(_ *budget, cancel context.CancelFunc) { cancel() }},
+		{"deadline", func(*budget, context.CancelFunc) {}},
+		{"stop", func(b *budget, _ context.CancelFunc) { b.stop() }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			parent, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			timeout := time.Hour
+			if tt.name == "deadline" {
+				timeout = time.Millisecond
+			}
+			b := newBudget(parent, timeout)
+			defer b.stop()
+			ran := make(chan struct{})
+			context.AfterFunc(b, func() { close(ran) })
+			tt.end(b, cancel)
+			select {
+			case <-ran:
+			case <-time.After(5 * time.Second):
+				t.Fatal("f did not run when the budget ended")
+			}
+		})
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/edgeward/edgeward/internal/sidebandtest"
+	"github.com/edgeward/edgeward/internal/testkit"
 )
 
 // TestAuthorize_FailoverStaysInsideMaxRetries: with a failing service
@@ -110,5 +111,28 @@ func TestConfig_ServiceURLIsOneOrAList(t *testing.T) {
 				t.Errorf("error = %v, want one with %q", err, tt.wantErr)
 			}
 		})
+	}
+}
+
+// A pooled connection the service dropped while it sat idle is not a
+// failed attempt: with max_retries 0 the decision still comes (the
+// sideband client sends it again on a new connection, once), and only one
+// attempt is counted per decision.
+func TestAuthorize_StalePooledConnectionIsNotADeny(t *testing.T) {
+	t.Parallel()
+	allow := sidebandtest.Allow(nil)
+	h := newHarness(t, func(c *Config) { zero := 0; c.MaxRetries = &zero },
+		allow, sidebandtest.Reply{Close: true}, allow)
+	for i := range 2 {
+		resp, err := h.a.ViewerRequest(context.Background(), viewerRequest("GET", "https://api.example.com/x", ""))
+		if err != nil || resp != nil {
+			t.Fatalf("decision %d: ViewerRequest() = %v, %v; want an allow", i, resp, err)
+		}
+	}
+	if got := h.srv.CallCount(); got != 3 {
+		t.Errorf("service calls = %d, want 3 (the dropped one sent again once)", got)
+	}
+	if got := testkit.Metric(t, h.reg, "edgeward_authorize_attempts_total", map[string]string{"phase": "request"}); got != 2 {
+		t.Errorf("attempts metric = %v, want 2", got)
 	}
 }

@@ -130,7 +130,13 @@ func (h *Handler) fail(w http.ResponseWriter, cid string, status int, code, msg 
 }
 
 func (h *Handler) write(w http.ResponseWriter, status int, v any) {
-	b, err := json.Marshal(v)
+	var b []byte
+	var err error
+	if rep, ok := v.(*sideband.Reply); ok {
+		b, err = sideband.EncodeReply(rep) // one per decision: no reflection
+	} else {
+		b, err = json.Marshal(v)
+	}
 	if err != nil {
 		h.s.logger.Error("sideband: encoding a reply failed", "err", err)
 		status, b = http.StatusInternalServerError, []byte(`{"id":"","code":"INTERNAL_ERROR","message":"Internal error"}`)

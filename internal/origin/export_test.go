@@ -21,6 +21,6 @@ func ClientCounts(o *Origin) (fast, proxy float64) {
 func DisableKeepAlives(o *Origin) {
 	o.transport.DisableKeepAlives = true
 	if o.fast != nil {
-		o.fast.maxIdle = 0
+		o.fast.pool.MaxIdle = 0
 	}
 }

@@ -12,12 +12,12 @@ import (
 	"net/textproto"
 	"slices"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
 	"golang.org/x/net/http/httpguts"
 
+	"github.com/edgeward/edgeward/internal/connpool"
 	"github.com/edgeward/edgeward/internal/edge"
 	"github.com/edgeward/edgeward/internal/hop"
 )
@@ -48,63 +48,59 @@ const ioBufferSize = 16 << 10
 
 // fastClient is the fast path's connection pool for one origin.
 type fastClient struct {
-	o           *Origin
-	dialer      *net.Dialer
-	maxIdle     int
-	idleTimeout time.Duration
-
-	mu     sync.Mutex
-	idle   []*fconn // oldest first; the newest is reused first
-	closed bool     // set by close: connections are no longer pooled
+	o    *Origin
+	pool connpool.Pool[*fconn]
 }
 
 func newFastClient(o *Origin, d *net.Dialer, cfg Config) *fastClient {
-	return &fastClient{o: o, dialer: d, maxIdle: cfg.MaxIdleConns, idleTimeout: cfg.IdleTimeout}
+	f := &fastClient{o: o}
+	f.pool = connpool.Pool[*fconn]{
+		MaxIdle:     cfg.MaxIdleConns,
+		IdleTimeout: cfg.IdleTimeout,
+		Dial: func(ctx context.Context) (*fconn, error) {
+			c, err := d.DialContext(ctx, "tcp", o.plain.addr)
+			if err != nil {
+				return nil, err
+			}
+			fc := &fconn{timeout: o.responseTimeout}
+			fc.Budget = -1
+			fc.C = c
+			fc.BR = bufio.NewReaderSize(fc, ioBufferSize)
+			fc.BW = bufio.NewWriterSize(c, ioBufferSize)
+			return fc, nil
+		},
+	}
+	return f
 }
 
-// fconn is a pooled connection. It is the io.Reader under br, so that every
-// read from the origin is bounded: the response header by one deadline
-// (response_timeout) and a byte budget, each body read by response_timeout.
+// fconn is a pooled connection. It is the io.Reader under its BR, so that
+// every read from the origin is bounded: the response header by one
+// deadline (response_timeout) and a byte budget, each body read by
+// response_timeout.
 type fconn struct {
-	c       net.Conn
-	br      *bufio.Reader
-	bw      *bufio.Writer
+	connpool.Conn
 	timeout time.Duration
-	// budget is what may still be read for the response header; < 0
-	// once the header was read.
-	budget int
-	reused bool
-	idleAt time.Time
 	// aborted is set when the viewer went away (see abort).
 	aborted atomic.Bool
-	peek    peeker
 }
 
 var errHeaderTooLarge = fmt.Errorf("origin response header larger than %d bytes", maxResponseHeaderBytes)
 
 func (fc *fconn) Read(p []byte) (int, error) {
-	if fc.budget >= 0 {
-		if fc.budget == 0 {
-			return 0, errHeaderTooLarge
-		}
-		if len(p) > fc.budget {
-			p = p[:fc.budget]
-		}
-		n, err := fc.c.Read(p)
-		fc.budget -= n
-		return n, err
+	if fc.Budget >= 0 {
+		return fc.ReadBudget(p, errHeaderTooLarge)
 	}
 	if err := fc.arm(); err != nil {
 		return 0, err
 	}
-	return fc.c.Read(p)
+	return fc.C.Read(p)
 }
 
 // arm gives the next read response_timeout. An abort may race with it:
 // abort sets the flag before it poisons the deadline, and arm checks the
 // flag after it set the deadline, so one of them wins either way.
 func (fc *fconn) arm() error {
-	if err := fc.c.SetReadDeadline(time.Now().Add(fc.timeout)); err != nil {
+	if err := fc.C.SetReadDeadline(time.Now().Add(fc.timeout)); err != nil {
 		return err
 	}
 	if fc.aborted.Load() {
@@ -137,110 +133,6 @@ func fastEligible(r *http.Request) bool {
 	return true
 }
 
-// get returns a pooled connection, or dials a new one.
-func (f *fastClient) get(ctx context.Context, fresh bool) (*fconn, error) {
-	if !fresh {
-		if fc := f.pop(); fc != nil {
-			return fc, nil
-		}
-	}
-	c, err := f.dialer.DialContext(ctx, "tcp", f.o.plain.addr)
-	if err != nil {
-		return nil, err
-	}
-	fc := &fconn{c: c, timeout: f.o.responseTimeout, budget: -1}
-	fc.br = bufio.NewReaderSize(fc, ioBufferSize)
-	fc.bw = bufio.NewWriterSize(c, ioBufferSize)
-	return fc, nil
-}
-
-// pop takes the newest idle connection; connections idle for longer than
-// idle_timeout are closed instead.
-func (f *fastClient) pop() *fconn {
-	now := time.Now()
-	f.mu.Lock()
-	n := len(f.idle)
-	if n == 0 {
-		f.mu.Unlock()
-		return nil
-	}
-	fc := f.idle[n-1]
-	f.idle[n-1] = nil
-	f.idle = f.idle[:n-1]
-	if now.Sub(fc.idleAt) < f.idleTimeout {
-		f.mu.Unlock()
-		if !fc.idleOK() {
-			fc.c.Close()
-			return f.pop()
-		}
-		fc.reused = true
-		return fc
-	}
-	// The newest is stale, so are all older ones.
-	stale := f.idle
-	f.idle = nil
-	f.mu.Unlock()
-	fc.c.Close()
-	for _, s := range stale {
-		s.c.Close()
-	}
-	return nil
-}
-
-// put returns a connection whose response was read to the end. Bytes
-// after the response mean the origin and the edge disagree on framing: the
-// connection is closed, never reused.
-func (f *fastClient) put(fc *fconn) {
-	if fc.br.Buffered() > 0 {
-		fc.c.Close()
-		return
-	}
-	fc.idleAt = time.Now()
-	f.mu.Lock()
-	// Evict from the old end what has been idle too long.
-	i := 0
-	for i < len(f.idle) && fc.idleAt.Sub(f.idle[i].idleAt) >= f.idleTimeout {
-		i++
-	}
-	var stale []*fconn
-	if i > 0 {
-		stale = append(stale, f.idle[:i]...)
-		f.idle = append(f.idle[:0], f.idle[i:]...)
-	}
-	if !f.closed && len(f.idle) < f.maxIdle {
-		f.idle = append(f.idle, fc)
-		fc = nil
-	}
-	f.mu.Unlock()
-	for _, s := range stale {
-		s.c.Close()
-	}
-	if fc != nil {
-		fc.c.Close()
-	}
-}
-
-// close closes every idle connection, and every connection returned from
-// then on: a closed pool keeps nothing.
-func (f *fastClient) close() {
-	f.mu.Lock()
-	idle := f.idle
-	f.idle = nil
-	f.closed = true
-	f.mu.Unlock()
-	for _, fc := range idle {
-		fc.c.Close()
-	}
-}
-
-// nothingRead wraps an error that happened before any byte of the answer
-// arrived: on a reused connection the origin most likely closed it while it
-// was idle, and a GET or HEAD may be sent again on a new one.
-type nothingRead struct{ err error }
-
-func (e nothingRead) Error() string { return e.err.Error() }
-func (e nothingRead) Unwrap() error { return e.err }
-
 // forward is Forward's fast path.
 func (f *fastClient) forward(w http.ResponseWriter, r *edge.Request, ep *endpoint) error {
 	o := f.o
@@ -253,16 +145,16 @@ func (f *fastClient) forward(w http.ResponseWriter, r *edge.Request, ep *endpoin
 		canceled = func() bool { return false }
 	)
 	for attempt := 0; ; attempt++ {
-		if fc, err = f.get(ctx, attempt > 0); err == nil {
+		if fc, err = f.pool.Get(ctx, attempt > 0); err == nil {
 			canceled = context.AfterFunc(ctx, fc.abort)
 			if res, err = f.roundTrip(w, fc, r, ep); err == nil {
 				break
 			}
 			canceled()
-			fc.c.Close()
+			fc.C.Close()
 		}
-		var nr nothingRead
-		if attempt == 0 && fc != nil && fc.reused && errors.As(err, &nr) && ctx.Err() == nil {
+		var nr connpool.NothingRead
+		if attempt == 0 && fc != nil && fc.Reused && errors.As(err, &nr) && ctx.Err() == nil {
 			continue
 		}
 		r.OriginTime = time.Since(start)
@@ -298,7 +190,7 @@ func (f *fastClient) forward(w http.ResponseWriter, r *edge.Request, ep *endpoin
 	err = o.copyBody(w, res, fc)
 	stopped := canceled() // false: the viewer went away meanwhile and the deadline was poisoned
 	if err != nil || res.Close || !stopped {
-		fc.c.Close()
+		fc.C.Close()
 		res.Body.Close()
 		if err != nil {
 			o.m.errors[o.fastAbortKind(ctx, err)].Inc()
@@ -309,7 +201,7 @@ func (f *fastClient) forward(w http.ResponseWriter, r *edge.Request, ep *endpoin
 		}
 	} else {
 		res.Body.Close() // at EOF already: fills res.Trailer
-		f.put(fc)
+		f.pool.Put(fc)
 	}
 	if len(res.Trailer) > 0 {
 		_ = http.NewResponseController(w).Flush()
@@ -330,30 +222,30 @@ func (f *fastClient) forward(w http.ResponseWriter, r *edge.Request, ep *endpoin
 // viewer went away.
 func (fc *fconn) abort() {
 	fc.aborted.Store(true)
-	_ = fc.c.SetDeadline(time.Unix(1, 0))
+	_ = fc.C.SetDeadline(time.Unix(1, 0))
 }
 
 // roundTrip writes the request head and reads the final response header.
 // 1xx informational answers are relayed to the viewer, at most max1xx of
 // them, as httputil.ReverseProxy over net/http does.
 func (f *fastClient) roundTrip(w http.ResponseWriter, fc *fconn, r *edge.Request, ep *endpoint) (*http.Response, error) {
-	fc.budget = maxResponseHeaderBytes
+	fc.Budget = maxResponseHeaderBytes
 	if err := fc.arm(); err != nil { // one deadline for the whole header
 		return nil, err
 	}
-	f.o.writeHead(fc.bw, r, ep)
-	if err := fc.bw.Flush(); err != nil {
-		return nil, nothingRead{err}
+	f.o.writeHead(fc.BW, r, ep)
+	if err := fc.BW.Flush(); err != nil {
+		return nil, connpool.NothingRead{Err: err}
 	}
-	if _, err := fc.br.Peek(1); err != nil {
+	if _, err := fc.BR.Peek(1); err != nil {
 		if errors.Is(err, io.EOF) {
 			err = io.ErrUnexpectedEOF
 		}
-		return nil, nothingRead{err}
+		return nil, connpool.NothingRead{Err: err}
 	}
 	informational := 0
 	for {
-		res, err := http.ReadResponse(fc.br, r.HTTP)
+		res, err := http.ReadResponse(fc.BR, r.HTTP)
 		if err != nil {
 			return nil, err
 		}
@@ -374,7 +266,7 @@ func (f *fastClient) roundTrip(w http.ResponseWriter, fc *fconn, r *edge.Request
 			clear(h)
 			continue
 		}
-		fc.budget = -1
+		fc.Budget = -1
 		return res, nil
 	}
 }

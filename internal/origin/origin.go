@@ -160,7 +160,7 @@ func (o *Origin) Close() {
 	o.closed.Store(true)
 	o.transport.CloseIdleConnections()
 	if o.fast != nil {
-		o.fast.close()
+		o.fast.pool.Close()
 	}
 }
 

@@ -73,8 +73,56 @@ func BenchmarkEncodeReplyAllow(b *testing.B) {
 	}
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := json.Marshal(rep); err != nil {
+		if _, err := EncodeReply(rep); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkReadAllow compares, in one run, the two readings of an allow
+// (and of a request-phase body, which take the same paths): the
+// reflection-free fast path and encoding/json.
+func BenchmarkReadAllow(b *testing.B) {
+	for _, fixture := range []string{"allow.json", "request.json"} {
+		data := benchFixture(b, fixture)
+		b.Run(fixture+"/fast", func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				var w replyWire
+				if !parseReplyFast(data, &w) {
+					b.Fatal("fast path refused the fixture")
+				}
+			}
+		})
+		b.Run(fixture+"/encoding-json", func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				var w replyWire
+				if err := unmarshalObject(data, &w); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkWriteAllow compares EncodeReply with json.Marshal in one run.
+func BenchmarkWriteAllow(b *testing.B) {
+	rep, err := DecodeReply(benchFixture(b, "allow.json"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	for name, enc := range map[string]func(*Reply) ([]byte, error){
+		"EncodeReply":  EncodeReply,
+		"json.Marshal": func(r *Reply) ([]byte, error) { return json.Marshal(r) },
+	} {
+		b.Run(name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := enc(rep); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }

@@ -184,6 +184,9 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 		// real size from the reply limit.
 		DisableCompression: true,
 	}
+	for _, e := range c.endpoints {
+		e.h1 = c.newH1Hop(e, cfg.Protocol, idle)
+	}
 	c.hc = &http.Client{
 		Transport: c.tr,
 		// A redirect is not a decision (and following one would send the
@@ -248,7 +251,14 @@ func protocolsOf(p string) (*http.Protocols, error) {
 func (c *Client) URL() string { return c.endpoints[0].requestURL }
 
 // Close releases the idle connections of the pool.
-func (c *Client) Close() { c.tr.CloseIdleConnections() }
+func (c *Client) Close() {
+	c.tr.CloseIdleConnections()
+	for _, e := range c.endpoints {
+		if e.h1 != nil {
+			e.h1.pool.Close()
+		}
+	}
+}
 
 // Request POSTs the request-phase body to <service_url>/sideband/request
 // and returns the decision (see DecodeReply).
@@ -292,7 +302,14 @@ func (c *Client) post(ctx context.Context, response bool, body []byte) ([]byte, 
 	if response {
 		target = e.responseURL
 	}
-	data, hdr, err := c.postTo(ctx, target, body)
+	var data []byte
+	var hdr http.Header
+	var err error
+	if e.h1 != nil {
+		data, hdr, err = c.postH1(ctx, e.h1, response, body)
+	} else {
+		data, hdr, err = c.postTo(ctx, target, body)
+	}
 	var se *StatusError
 	c.report(e, err != nil && (!errors.As(err, &se) || se.Status >= 500) && !errors.Is(err, context.Canceled))
 	return data, hdr, err
@@ -324,25 +341,37 @@ func (c *Client) postTo(ctx context.Context, target string, body []byte) ([]byte
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return nil, nil, statusError(resp)
+		se := statusError(resp)
+		drain(resp)
+		return nil, nil, se
 	}
+	data, err := c.readOK(resp)
+	if err != nil {
+		return nil, nil, err
+	}
+	return data, resp.Header, nil
+}
+
+// readOK checks a 200 answer and reads its body: a decision is JSON within
+// the reply limit.
+func (c *Client) readOK(resp *http.Response) ([]byte, error) {
 	// An allow is the request echoed back, so any endpoint that reflects
 	// what is POSTed to it would look like a service that allows
 	// everything. A decision is JSON and says so.
 	if ct := resp.Header.Get("Content-Type"); !jsonMediaType(ct) {
-		return nil, nil, fmt.Errorf("%w: Content-Type %q, want application/json", ErrMalformedReply, ct)
+		return nil, fmt.Errorf("%w: Content-Type %q, want application/json", ErrMalformedReply, ct)
 	}
 	if resp.ContentLength > c.maxReply {
-		return nil, nil, fmt.Errorf("%w: reply of %d bytes is over the %d-byte limit", ErrMalformedReply, resp.ContentLength, c.maxReply)
+		return nil, fmt.Errorf("%w: reply of %d bytes is over the %d-byte limit", ErrMalformedReply, resp.ContentLength, c.maxReply)
 	}
 	data, err := readReply(resp, c.maxReply)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%w: reading the reply: %w", ErrTransport, err)
+		return nil, fmt.Errorf("%w: reading the reply: %w", ErrTransport, err)
 	}
 	if int64(len(data)) > c.maxReply {
-		return nil, nil, fmt.Errorf("%w: reply over the %d-byte limit", ErrMalformedReply, c.maxReply)
+		return nil, fmt.Errorf("%w: reply over the %d-byte limit", ErrMalformedReply, c.maxReply)
 	}
-	return data, resp.Header, nil
+	return data, nil
 }
 
 // readReply reads a reply body of at most limit+1 bytes: in one buffer of
@@ -370,14 +399,13 @@ func jsonMediaType(ct string) bool {
 }
 
 // statusError builds the *StatusError for a non-200 answer, reading a
-// bounded part of its body (and draining it, so the connection is reused).
+// bounded part of its body.
 func statusError(resp *http.Response) *StatusError {
 	se := &StatusError{Status: resp.StatusCode}
 	if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
 		se.RetryAfter = ParseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
 	}
 	data, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
-	drain(resp)
 	if t := bytes.TrimSpace(data); len(t) > 0 && t[0] == '{' {
 		_ = json.Unmarshal(t, &se.Body) // best effort: the status is the answer
 	}

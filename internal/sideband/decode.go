@@ -49,11 +49,30 @@ func DecodeRequest(r io.Reader, limit int64) (*Request, error) {
 	if err != nil {
 		return nil, err
 	}
-	var req Request
-	if err := unmarshalObject(data, &req); err != nil {
+	req, err := decodeRequest(data)
+	if err != nil {
 		return nil, err
 	}
 	if err := req.validate(""); err != nil {
+		return nil, err
+	}
+	return req, nil
+}
+
+// decodeRequest reads a request-phase body as json.Unmarshal into a
+// Request would (a "state" member is read and dropped, as encoding/json
+// skips a member Request has no field for).
+func decodeRequest(data []byte) (*Request, error) {
+	var w replyWire
+	if parseReplyFast(data, &w) {
+		req := &w.Request
+		if w.Headers != nil {
+			req.Headers = *w.Headers
+		}
+		return req, nil
+	}
+	var req Request
+	if err := unmarshalObject(data, &req); err != nil {
 		return nil, err
 	}
 	return &req, nil
@@ -110,8 +129,11 @@ type replyWire struct {
 // values must be valid HTTP; a "state": null is treated as no state.
 func DecodeReply(data []byte) (*Reply, error) {
 	var w replyWire
-	if err := unmarshalObject(data, &w); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrMalformedReply, err)
+	if !parseReplyFast(data, &w) {
+		w = replyWire{}
+		if err := unmarshalObject(data, &w); err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrMalformedReply, err)
+		}
 	}
 	if w.Response != nil {
 		resp, err := decodeResponse(w.Response, "response.")

@@ -53,3 +53,27 @@ func mustRead(t *testing.T, file string) []byte {
 	}
 	return b
 }
+
+// FuzzEncodeReply: EncodeReply writes exactly what json.Marshal writes for
+// an allow, whatever its strings and state hold (but for DEL, which
+// jsonstring escapes as well).
+func FuzzEncodeReply(f *testing.F) {
+	f.Add("GET", "x-a", "v\"\\\n\x00é", "{\"qty\":1}", true, []byte(`{"service": "Change orders", "n": [1, 2]}`))
+	f.Add("POST", "host", "a\u2028b", "", false, []byte(`"<b>"`))
+	f.Add("", "", "", "", false, []byte(``))
+	f.Add("GET", "a", "b", "", false, []byte(`{"a":`))
+	f.Add("GET", "a", "b", "", false, []byte("\"\u2029\""))
+	f.Fuzz(func(t *testing.T, method, name, value, body string, withBody bool, state []byte) {
+		rep := &Reply{Request: Request{SourceIP: "192.0.2.1", SourcePort: 40000, Method: method, URL: "http://a/", HTTPVersion: "1.1",
+			Headers: Headers{{Name: "host", Value: "api.example"}, {Name: name, Value: value}}}, State: state}
+		if withBody {
+			rep.Body = &body
+		}
+		want, werr := json.Marshal(rep)
+		got, err := EncodeReply(rep)
+		del := []byte(`\u007f`)
+		if (err != nil) != (werr != nil) || !bytes.Equal(bytes.ReplaceAll(got, del, []byte{0x7f}), bytes.ReplaceAll(want, del, []byte{0x7f})) {
+			t.Errorf("EncodeReply = %s, %v\nwant %s, %v", got, err, want, werr)
+		}
+	})
+}

@@ -25,6 +25,9 @@ type endpoint struct {
 	base        string
 	requestURL  string
 	responseURL string
+	// h1 is the lean HTTP/1.1 client of a plain-http service (nil: the
+	// calls go through http.Transport).
+	h1 *h1Hop
 
 	fails     atomic.Int32
 	down      atomic.Bool

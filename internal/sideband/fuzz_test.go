@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 func addFixtureSeeds(f *testing.F) {
@@ -258,6 +260,65 @@ func FuzzHeadersMarshal(f *testing.F) {
 		var back Headers
 		if err := json.Unmarshal(out, &back); err != nil || len(back) != 1 {
 			t.Fatalf("Unmarshal(%s) = %v, %v", out, back, err)
+		}
+	})
+}
+
+// FuzzReplyFast: where the reflection-free reading of a reply vouches for
+// its result, encoding/json reads the same bytes to the same replyWire.
+func FuzzReplyFast(f *testing.F) {
+	addFixtureSeeds(f)
+	for _, s := range []string{
+		`{"method":"GET","url":"http://a/","headers":[]}`,
+		`{"source_port":0,"method":"GET","url":"http://a/","headers":[{"a":"b"}],"state":"x"}`,
+		`{"source_port":65536,"method":"GET"}`, `{"source_port":"80"}`, `{"source_port":08}`,
+		`{"method":"GET","method":"POST"}`, `{"Method":"GET"}`, `{"body":null}`, `{"body":"\u00e9\n"}`,
+		`{"state":{"a":[1,{"b":"}"}]},"client_certificate":{"x5c":["AA=="]}}`, `{"state":"\xff"}`,
+		`{"headers":[{"a":"b","c":"d"}],"url":"http://a/"} `, `{"response":{"response_code":"403"}}`,
+		`{} x`, `{"method":"GET",}`, `{"source_port":1e3}`, `{"state":{"a":1}}}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var fast replyWire
+		if !parseReplyFast(data, &fast) {
+			return
+		}
+		var slow replyWire
+		if err := unmarshalObject(data, &slow); err != nil {
+			t.Fatalf("fast path read %q, encoding/json fails: %v", data, err)
+		}
+		if diff := cmp.Diff(slow, fast); diff != "" {
+			t.Fatalf("fast path differs from encoding/json on %q (-json +fast):\n%s", data, diff)
+		}
+	})
+}
+
+// FuzzRequestFast: where the reflection-free reading vouches for a
+// request-phase body, encoding/json reads the same Request from it.
+func FuzzRequestFast(f *testing.F) {
+	addFixtureSeeds(f)
+	for _, s := range []string{
+		`{"source_ip":"192.0.2.1","source_port":40000,"method":"GET","url":"http://a/","http_version":"1.1","headers":[{"host":"a"}]}`,
+		`{"method":"GET","state":{"x":1}}`, `{"headers":null}`, `{"method":"GET","headers":[],"body":""}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var w replyWire
+		if !parseReplyFast(data, &w) {
+			return
+		}
+		fast, err := decodeRequest(data)
+		if err != nil {
+			t.Fatalf("decodeRequest(%q) failed after the fast path read it: %v", data, err)
+		}
+		var slow Request
+		if err := unmarshalObject(data, &slow); err != nil {
+			t.Fatalf("fast path read %q, encoding/json fails: %v", data, err)
+		}
+		if diff := cmp.Diff(&slow, fast); diff != "" {
+			t.Fatalf("fast path differs from encoding/json on %q (-json +fast):\n%s", data, diff)
 		}
 	})
 }

@@ -1,6 +1,6 @@
 //go:build unix
 
-package origin
+package connpool
 
 import "syscall"
 
@@ -15,15 +15,15 @@ type peeker struct {
 
 // idleOK reports whether a pooled connection can carry a new request:
 // nothing is buffered and nothing is waiting on the socket (an unsolicited
-// answer would be taken for the next request's response), and the origin
+// answer would be taken for the next request's response), and the peer
 // has not closed it. It peeks without blocking: one recv, no wait.
-func (fc *fconn) idleOK() bool {
-	if fc.br.Buffered() > 0 {
+func (c *Conn) idleOK() bool {
+	if c.BR.Buffered() > 0 {
 		return false
 	}
-	p := &fc.peek
+	p := &c.peek
 	if p.raw == nil {
-		sc, ok := fc.c.(syscall.Conn)
+		sc, ok := c.C.(syscall.Conn)
 		if !ok {
 			return true
 		}
@@ -35,7 +35,7 @@ func (fc *fconn) idleOK() bool {
 	}
 	err := p.raw.Read(p.fn)
 	// EAGAIN: quiet, as it should be. n > 0: unsolicited bytes. n == 0
-	// without error: the origin closed the connection.
+	// without error: the peer closed the connection.
 	return err == nil && p.err == syscall.EAGAIN && p.n <= 0
 }
 
