@@ -39,11 +39,7 @@ func (e *Edge) adminHandler() http.Handler {
 	mux.HandleFunc("GET /status", e.serveStatus)
 	mux.HandleFunc("/status/explain", e.serveExplain)
 	mux.HandleFunc("POST /decision-cache/flush", e.flushDecisionCache)
-	mux.HandleFunc("/debug/pprof/", pprof.Index)
-	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
-	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
-	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
-	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	handleProfiles(mux)
 	mux.HandleFunc("POST /v1/decisions/explain", func(w http.ResponseWriter, r *http.Request) {
 		h := e.snap.Load().explain()
 		if h == nil {
@@ -53,6 +49,16 @@ func (e *Edge) adminHandler() http.Handler {
 		h.ServeHTTP(w, r)
 	})
 	return mux
+}
+
+// handleProfiles serves Go's runtime profiles under /debug/pprof/ on an
+// admin mux (the edge's and the standalone decision service's).
+func handleProfiles(mux *http.ServeMux) {
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
 }
 
 // gatherer merges the process-wide registry with the current snapshot's, so

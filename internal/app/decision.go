@@ -105,6 +105,7 @@ func (d *Decision) Serve(ctx context.Context, ln net.Listener) error {
 		})
 		mux.Handle("GET /metrics", promhttp.HandlerFor(d.reg, promhttp.HandlerOpts{}))
 		mux.Handle("POST /v1/decisions/explain", d.svc.ExplainHandler())
+		handleProfiles(mux)
 		admin = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 		go func() {
 			if err := admin.Serve(aln); !errors.Is(err, http.ErrServerClosed) {

@@ -1,7 +1,6 @@
 package decisionapi
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"io"
@@ -77,7 +76,7 @@ func (h *Handler) response(w http.ResponseWriter, r *http.Request, sn *snapshot,
 	if !ok {
 		return
 	}
-	rr, err := sideband.DecodeResponseRequest(bytes.NewReader(data), sn.maxBody)
+	rr, err := sideband.ParseResponseRequest(data)
 	if err != nil {
 		h.fail(w, cid, http.StatusBadRequest, codeInvalid, err.Error())
 		return
@@ -92,7 +91,7 @@ func (h *Handler) readRequest(w http.ResponseWriter, r *http.Request, sn *snapsh
 	if !ok {
 		return nil, false
 	}
-	req, err := sideband.DecodeRequest(bytes.NewReader(data), sn.maxBody)
+	req, err := sideband.ParseRequest(data)
 	if err != nil {
 		h.fail(w, cid, http.StatusBadRequest, codeInvalid, err.Error())
 		return nil, false
@@ -105,7 +104,14 @@ func (h *Handler) readRequest(w http.ResponseWriter, r *http.Request, sn *snapsh
 func (h *Handler) readBody(w http.ResponseWriter, r *http.Request, sn *snapshot, cid string) ([]byte, bool) {
 	var data []byte
 	err := sideband.ErrTooLarge
-	if r.ContentLength <= sn.maxBody {
+	switch {
+	case r.ContentLength > sn.maxBody:
+	case r.ContentLength >= 0:
+		// The usual case: one buffer of the declared length, read once
+		// (net/http's body ends there, and reports a shorter one).
+		data = make([]byte, r.ContentLength)
+		_, err = io.ReadFull(r.Body, data)
+	default:
 		data, err = io.ReadAll(io.LimitReader(r.Body, sn.maxBody+1))
 		if err == nil && int64(len(data)) > sn.maxBody {
 			err = sideband.ErrTooLarge

@@ -49,6 +49,12 @@ func DecodeRequest(r io.Reader, limit int64) (*Request, error) {
 	if err != nil {
 		return nil, err
 	}
+	return ParseRequest(data)
+}
+
+// ParseRequest is DecodeRequest of a body already read (and bounded) by
+// the caller: the decision service reads it once, at its known length.
+func ParseRequest(data []byte) (*Request, error) {
 	req, err := decodeRequest(data)
 	if err != nil {
 		return nil, err
@@ -89,6 +95,12 @@ func DecodeResponseRequest(r io.Reader, limit int64) (*ResponseRequest, error) {
 	if err != nil {
 		return nil, err
 	}
+	return ParseResponseRequest(data)
+}
+
+// ParseResponseRequest is DecodeResponseRequest of a body already read
+// (and bounded) by the caller.
+func ParseResponseRequest(data []byte) (*ResponseRequest, error) {
 	var rr ResponseRequest
 	if err := unmarshalObject(data, &rr); err != nil {
 		return nil, err
