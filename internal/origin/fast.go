@@ -29,8 +29,9 @@ import (
 // connection) and the syscalls they cause, which caps a Go proxy far below
 // nginx. For the common API request, GET or HEAD without a body or upgrade,
 // the fast path writes the request head straight from the handler's
-// goroutine onto a pooled keep-alive connection and parses the answer with
-// http.ReadResponse on the same goroutine. Everything else (bodies, other
+// goroutine onto a pooled keep-alive connection and parses the answer on the
+// same goroutine (connpool.ReadResponse: the common head in place,
+// http.ReadResponse for any other). Everything else (bodies, other
 // methods, upgrades, Expect, HTTPS, max_conns) goes through
 // httputil.ReverseProxy. Both paths apply the same header rules, timeouts,
 // error mapping and metrics; the tests run against both.
@@ -245,7 +246,7 @@ func (f *fastClient) roundTrip(w http.ResponseWriter, fc *fconn, r *edge.Request
 	}
 	informational := 0
 	for {
-		res, err := http.ReadResponse(fc.BR, r.HTTP)
+		res, err := connpool.ReadResponse(fc.BR, r.HTTP)
 		if err != nil {
 			return nil, err
 		}

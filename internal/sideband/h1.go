@@ -22,7 +22,7 @@ import (
 // (protocol auto or http1, no proxy from the environment), a call writes
 // its POST straight from the caller's goroutine onto a pooled keep-alive
 // connection and reads the answer on the same goroutine with
-// http.ReadResponse, the origin fast path's way (internal/origin/fast.go,
+// connpool.ReadResponse, the origin fast path's way (internal/origin/fast.go,
 // the pool shared through internal/connpool). http.Transport spends much
 // of a small exchange in its per-connection read and write loop goroutines
 // and the context plumbing between them; the sideband hop pays that once
@@ -60,7 +60,7 @@ type h1Hop struct {
 	// heads are the request heads up to the Content-Length value, for
 	// the request phase and the response phase.
 	requestHead, responseHead []byte
-	// post is what http.ReadResponse is told the request was (it only
+	// post is what ReadResponse is told the request was (it only
 	// reads the method); shared, never written.
 	post *http.Request
 }
@@ -201,7 +201,7 @@ func (c *Client) exchange(ctx context.Context, h *h1Hop, hc *h1Conn, deadline ti
 	}
 	var resp *http.Response
 	for informational := 0; ; informational++ {
-		if resp, err = http.ReadResponse(hc.BR, h.post); err != nil {
+		if resp, err = connpool.ReadResponse(hc.BR, h.post); err != nil {
 			return nil, nil, false, transportError(ctx, err)
 		}
 		if resp.StatusCode < 100 || resp.StatusCode >= 200 {
