@@ -106,7 +106,7 @@ func (h *Handler) readBody(w http.ResponseWriter, r *http.Request, sn *snapshot,
 	err := sideband.ErrTooLarge
 	switch {
 	case r.ContentLength > sn.maxBody:
-	case r.ContentLength >= 0:
+	case r.ContentLength > 0:
 		// The usual case: one buffer of the declared length, read once
 		// (net/http's body ends there, and reports a shorter one).
 		data = make([]byte, r.ContentLength)
