@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"io"
 	"net/http"
+	"net/textproto"
 	"strconv"
 
 	"golang.org/x/net/http/httpguts"
@@ -50,7 +51,11 @@ func readCommon(br *bufio.Reader, req *http.Request) *http.Response {
 	// The status line: "HTTP/1.1 DDD" and an optional reason.
 	const proto = "HTTP/1.1 "
 	eol := bytes.IndexByte(raw, '\n')
-	if eol < len(proto)+4 || raw[eol-1] != '\r' || string(raw[:len(proto)]) != proto || !statusLineOK(raw[len(proto):eol-1]) {
+	if eol < len(proto)+4 || raw[eol-1] != '\r' || string(raw[:len(proto)]) != proto {
+		return nil
+	}
+	head := string(raw) // the one allocation the strings below share
+	if !statusLineOK(head[len(proto) : eol-1]) {
 		return nil
 	}
 	code := int(raw[9]-'0')*100 + int(raw[10]-'0')*10 + int(raw[11]-'0')
@@ -59,7 +64,6 @@ func readCommon(br *bufio.Reader, req *http.Request) *http.Response {
 	}
 	// Count the header lines first: one backing array for the values.
 	lines := bytes.Count(raw[eol+1:], []byte("\n"))
-	head := string(raw) // the one allocation the strings below share
 	res := &http.Response{
 		Status:        head[len(proto) : eol-1],
 		StatusCode:    code,
@@ -122,23 +126,16 @@ func readCommon(br *bufio.Reader, req *http.Request) *http.Response {
 
 // statusLineOK reports whether s, the status line after "HTTP/1.1 " and
 // before its CRLF, is three digits and, if anything follows, a space and a
-// reason of header-value bytes.
-func statusLineOK(s []byte) bool {
+// reason of header-value bytes (HTAB, SP, VCHAR, obs-text: net/textproto's
+// rule, as httpguts states it).
+func statusLineOK(s string) bool {
 	if len(s) < 3 || !isDigit(s[0]) || !isDigit(s[1]) || !isDigit(s[2]) {
 		return false
 	}
 	if len(s) == 3 {
 		return true
 	}
-	if s[3] != ' ' {
-		return false
-	}
-	for _, c := range s[4:] {
-		if !valueByte(c) {
-			return false
-		}
-	}
-	return true
+	return s[3] == ' ' && httpguts.ValidHeaderFieldValue(s[4:])
 }
 
 // headerLine splits "Name: value" (no CRLF) as net/textproto would, for a
@@ -156,12 +153,10 @@ func headerLine(line string) (name, value string, ok bool) {
 				return "", "", false
 			}
 			name, value = line[:i], line[i+1:]
-			for _, c := range []byte(value) {
-				if !valueByte(c) {
-					return "", "", false
-				}
+			if !httpguts.ValidHeaderFieldValue(value) {
+				return "", "", false
 			}
-			return name, trimOWS(value), true
+			return name, textproto.TrimString(value), true
 		case c == '-':
 			upper = true
 			continue
@@ -181,17 +176,6 @@ func headerLine(line string) (name, value string, ok bool) {
 	return "", "", false
 }
 
-// trimOWS trims spaces and tabs at both ends, as net/textproto does.
-func trimOWS(s string) string {
-	for len(s) > 0 && (s[0] == ' ' || s[0] == '\t') {
-		s = s[1:]
-	}
-	for len(s) > 0 && (s[len(s)-1] == ' ' || s[len(s)-1] == '\t') {
-		s = s[:len(s)-1]
-	}
-	return s
-}
-
 // contentLength parses a Content-Length value as net/http does (digits,
 // at most 2^63-1).
 func contentLength(s string) (int64, bool) {
@@ -206,10 +190,6 @@ func contentLength(s string) (int64, bool) {
 	n, err := strconv.ParseUint(s, 10, 63)
 	return int64(n), err == nil
 }
-
-// valueByte reports whether c may appear in a header value: HTAB, SP,
-// VCHAR and obs-text (net/textproto's rule).
-func valueByte(c byte) bool { return c == '\t' || c >= 0x20 && c != 0x7f }
 
 func isDigit(c byte) bool { return '0' <= c && c <= '9' }
 
