@@ -52,21 +52,6 @@ func (ps Problems) sorted() Problems {
 	return ps
 }
 
-// flatten returns the leaves of an errors.Join tree.
-func flatten(err error) []error {
-	if err == nil {
-		return nil
-	}
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		var out []error
-		for _, e := range j.Unwrap() {
-			out = append(out, flatten(e)...)
-		}
-		return out
-	}
-	return []error{err}
-}
-
 // splitPath splits a package validation error "key.path: message" into its
 // path and message. A message without a recognisable path prefix has an
 // empty path.

@@ -11,6 +11,8 @@ import (
 	"strconv"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/edgeward/edgeward/internal/joinerr"
 )
 
 // Source is one configuration document being read: its name (for error
@@ -91,7 +93,7 @@ func (s *Source) add(line int, path, msg string) {
 // messages start with a path relative to base. Each becomes a Problem with
 // the full path and its line.
 func (s *Source) Check(base string, err error) {
-	for _, e := range flatten(err) {
+	for _, e := range joinerr.Leaves(err) {
 		rel, msg := splitPath(e.Error())
 		path := joinPath(base, rel)
 		s.problems = append(s.problems, Problem{File: s.Name, Line: lineOf(s.Root, path), Path: path, Msg: msg})

@@ -9,6 +9,7 @@ import (
 
 	"golang.org/x/net/http/httpguts"
 
+	"github.com/edgeward/edgeward/internal/joinerr"
 	"github.com/edgeward/edgeward/internal/size"
 	"github.com/edgeward/edgeward/internal/token"
 )
@@ -271,15 +272,9 @@ func (c *Config) validateTop() []error {
 // prefixed returns the leaves of err (an errors.Join tree of "key:
 // message" errors) with prefix added to each key.
 func prefixed(prefix string, err error) []error {
-	if err == nil {
-		return nil
+	var out []error
+	for _, e := range joinerr.Leaves(err) {
+		out = append(out, fmt.Errorf("%s.%w", prefix, e))
 	}
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		var out []error
-		for _, e := range j.Unwrap() {
-			out = append(out, prefixed(prefix, e)...)
-		}
-		return out
-	}
-	return []error{fmt.Errorf("%s.%w", prefix, err)}
+	return out
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/edgeward/edgeward/internal/accesslog"
+	"github.com/edgeward/edgeward/internal/joinerr"
 	"github.com/edgeward/edgeward/internal/size"
 )
 
@@ -250,7 +251,7 @@ func (c *Config) Validate() error {
 		errs = append(errs, fmt.Errorf("%s: %s", path, fmt.Sprintf(format, args...)))
 	}
 	if err := c.Log.Validate(); err != nil {
-		for _, e := range flatten(err) {
+		for _, e := range joinerr.Leaves(err) {
 			errs = append(errs, fmt.Errorf("log.%w", e))
 		}
 	}
@@ -279,7 +280,7 @@ func (c *Config) Validate() error {
 			add("sets."+name, "a protection set name is letters, digits, - and _")
 		}
 		s := c.Sets[name]
-		for _, e := range flatten(s.validate(c.IPSets)) {
+		for _, e := range joinerr.Leaves(s.validate(c.IPSets)) {
 			errs = append(errs, fmt.Errorf("sets.%s.%w", name, e))
 		}
 	}
@@ -364,7 +365,7 @@ func (s *SetConfig) validate(ipSets map[string]IPSetConfig) error {
 		default:
 			add(p+".action", "want allow, block or count, got %q", r.Action)
 		}
-		for _, e := range flatten(r.Match.validate(ipSets)) {
+		for _, e := range joinerr.Leaves(r.Match.validate(ipSets)) {
 			errs = append(errs, fmt.Errorf("%s.match.%w", p, e))
 		}
 		if r.Match.empty() {
@@ -399,7 +400,7 @@ func (s *SetConfig) validate(ipSets map[string]IPSetConfig) error {
 			add(p+".max_keys", "want >= 1, got %d", r.MaxKeys)
 		}
 		if r.Match != nil {
-			for _, e := range flatten(r.Match.validate(ipSets)) {
+			for _, e := range joinerr.Leaves(r.Match.validate(ipSets)) {
 				errs = append(errs, fmt.Errorf("%s.match.%w", p, e))
 			}
 		}
@@ -429,18 +430,3 @@ func (m *MatchConfig) validate(ipSets map[string]IPSetConfig) error {
 
 // sorted returns m's keys in order.
 func sorted[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }
-
-// flatten returns the leaves of an errors.Join tree.
-func flatten(err error) []error {
-	if err == nil {
-		return nil
-	}
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		var out []error
-		for _, e := range j.Unwrap() {
-			out = append(out, flatten(e)...)
-		}
-		return out
-	}
-	return []error{err}
-}
