@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/edgeward/edgeward/internal/jsonstring"
+	"github.com/edgeward/edgeward/internal/pct"
 )
 
 // fieldsLine lists CloudFront's 33 standard-log fields in CloudFront's
@@ -329,12 +330,11 @@ func queryNameIs(raw, want string) bool {
 	j := 0
 	for i := 0; i < len(raw); i++ {
 		c := raw[i]
-		switch {
-		case c == '+':
-			c = ' '
-		case c == '%' && i+2 < len(raw) && isHex(raw[i+1]) && isHex(raw[i+2]):
-			c = unhex(raw[i+1])<<4 | unhex(raw[i+2])
+		if d, ok := pct.At(raw, i); ok {
+			c = d
 			i += 2
+		} else if c == '+' {
+			c = ' '
 		}
 		if j >= len(want) || want[j] != c {
 			return false
@@ -342,20 +342,6 @@ func queryNameIs(raw, want string) bool {
 		j++
 	}
 	return j == len(want)
-}
-
-func isHex(c byte) bool {
-	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
-}
-
-func unhex(c byte) byte {
-	switch {
-	case c <= '9':
-		return c - '0'
-	case c <= 'F':
-		return c - 'A' + 10
-	}
-	return c - 'a' + 10
 }
 
 // appendCookies appends the Cookie header lines joined with "; " (HTTP/2

@@ -11,14 +11,15 @@ import (
 	"unicode/utf8"
 
 	"github.com/edgeward/edgeward/internal/edge"
+	"github.com/edgeward/edgeward/internal/pct"
 )
 
 // unescapeW3C reverses CloudFront's field encoding.
 func unescapeW3C(s string) string {
 	var b strings.Builder
 	for i := 0; i < len(s); i++ {
-		if s[i] == '%' && i+2 < len(s) && isHex(s[i+1]) && isHex(s[i+2]) {
-			b.WriteByte(unhex(s[i+1])<<4 | unhex(s[i+2]))
+		if d, ok := pct.At(s, i); ok {
+			b.WriteByte(d)
 			i += 2
 			continue
 		}

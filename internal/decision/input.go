@@ -6,6 +6,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/edgeward/edgeward/internal/pct"
 	"github.com/edgeward/edgeward/internal/token"
 )
 
@@ -195,10 +196,11 @@ func canonicalPath(p string) (string, string) {
 		for i := 0; i < len(p); i++ {
 			c := p[i]
 			if c == '%' {
-				if i+2 >= len(p) || !ishex(p[i+1]) || !ishex(p[i+2]) {
+				d, ok := pct.At(p, i)
+				if !ok {
 					return "", "invalid percent-encoding in the path"
 				}
-				c = unhex(p[i+1])<<4 | unhex(p[i+2])
+				c = d
 				if c == '/' || c == '\\' {
 					return "", "encoded / or \\ in the path"
 				}
@@ -243,18 +245,4 @@ func isDotSegment(seg string) bool {
 		seg = seg[:i]
 	}
 	return seg == "." || seg == ".."
-}
-
-func ishex(c byte) bool {
-	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
-}
-
-func unhex(c byte) byte {
-	switch {
-	case '0' <= c && c <= '9':
-		return c - '0'
-	case 'a' <= c && c <= 'f':
-		return c - 'a' + 10
-	}
-	return c - 'A' + 10
 }

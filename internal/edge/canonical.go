@@ -3,6 +3,8 @@ package edge
 import (
 	"strconv"
 	"unicode/utf8"
+
+	"github.com/edgeward/edgeward/internal/pct"
 )
 
 // PathOptions tune path canonicalisation (see Canonicalize). The zero value
@@ -146,18 +148,6 @@ func dotSegment(s string) bool {
 
 const upperHex = "0123456789ABCDEF"
 
-func unhex(c byte) (byte, bool) {
-	switch {
-	case '0' <= c && c <= '9':
-		return c - '0', true
-	case 'a' <= c && c <= 'f':
-		return c - 'a' + 10, true
-	case 'A' <= c && c <= 'F':
-		return c - 'A' + 10, true
-	}
-	return 0, false
-}
-
 // canonicalize is the slow path of Canonicalize: it rebuilds the path in
 // buf, one segment at a time, each segment preceded by "/".
 func canonicalize(p string, opt PathOptions) (string, error) {
@@ -218,12 +208,11 @@ func appendSegment(buf []byte, p string, i int, opt PathOptions) ([]byte, int, e
 			if i+2 >= len(p) {
 				return nil, i, &PathError{Offset: at, Reason: "truncated percent-encoding"}
 			}
-			h, ok1 := unhex(p[i+1])
-			l, ok2 := unhex(p[i+2])
-			if !ok1 || !ok2 {
+			d, ok := pct.At(p, i)
+			if !ok {
 				return nil, i, &PathError{Offset: at, Reason: "invalid percent-encoding"}
 			}
-			c, encoded = h<<4|l, true
+			c, encoded = d, true
 			i += 2
 		}
 		if c >= 0x80 {
@@ -291,8 +280,8 @@ func refuseReason(c byte, encoded bool) string {
 func doubleEncoded(seg []byte) int {
 	for j := 0; j+4 < len(seg); j++ {
 		if seg[j] == '%' && seg[j+1] == '2' && seg[j+2] == '5' {
-			_, ok1 := unhex(seg[j+3])
-			_, ok2 := unhex(seg[j+4])
+			_, ok1 := pct.Digit(seg[j+3])
+			_, ok2 := pct.Digit(seg[j+4])
 			if ok1 && ok2 {
 				return j
 			}

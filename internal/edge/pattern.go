@@ -4,6 +4,8 @@ import (
 	"errors"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/edgeward/edgeward/internal/pct"
 )
 
 // pattern is a compiled CloudFront path pattern: "*" matches any run of
@@ -58,12 +60,11 @@ func normalizePattern(s string) (string, error) {
 			if i+2 >= len(s) {
 				return "", errors.New("truncated percent-encoding")
 			}
-			h, ok1 := unhex(s[i+1])
-			l, ok2 := unhex(s[i+2])
-			if !ok1 || !ok2 {
+			d, ok := pct.At(s, i)
+			if !ok {
 				return "", errors.New("invalid percent-encoding")
 			}
-			c, encoded = h<<4|l, true
+			c, encoded = d, true
 			i += 2
 		}
 		switch {
