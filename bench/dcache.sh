@@ -34,28 +34,10 @@ while [ $# -gt 0 ]; do
   esac
   shift
 done
-log() { printf '%s\n' "$*" >&2; }
-die() { printf '\ndcache.sh: %s\n' "$*" >&2; exit 1; }
+NAME=dcache.sh
+. "$ROOT/bench/lib.sh"
 for b in nginx wrk curl go git; do command -v "$b" >/dev/null || die "$b is not installed"; done
-for p in 9201 9241 9242 9243 9244 9245 9246 9247 9252; do
-  ss -Hltn "sport = :$p" | grep -q . && die "port $p is taken (another bench run?)"
-done
-
-PIDS=() PIDFILES=()
-cleanup() {
-  local status=$?
-  set +e
-  for f in "${PIDFILES[@]}"; do [ -s "$f" ] && kill "$(cat "$f")" 2>/dev/null; done
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
-  exit "$status"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-wait_up() {
-  for _ in $(seq 100); do curl -s -o /dev/null --max-time 1 "$1" && return 0; sleep 0.1; done
-  die "nothing answers at $1 (see $RUN/log/)"
-}
+check_ports 9201 9241 9242 9243 9244 9245 9246 9247 9252
 
 rm -rf "$RUN"
 mkdir -p "$RUN"/{bin,conf,keys,log,run,www,nginx-prefix,wrk,before}

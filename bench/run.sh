@@ -68,8 +68,8 @@ case "$OUT" in /*) ;; *) OUT=$PWD/$OUT ;; esac
 RAWOUT=${OUT%.md}.raw.txt
 has() { case ",$SCENARIOS," in *",$1,"*) return 0 ;; esac; return 1; }
 
-log() { printf '%s\n' "$*" >&2; }
-die() { printf '\nrun.sh: %s\n' "$*" >&2; exit 1; }
+NAME=run.sh
+. "$ROOT/bench/lib.sh"
 
 # ---- what the harness needs ------------------------------------------------
 missing=()
@@ -91,45 +91,10 @@ ulimit -n 65536 2>/dev/null || true
 
 # Every port this harness listens on; a taken one is an error, not a guess.
 PORTS="9201 9202 9203 9204 9205 9206 9207 9208 9209 9211 9231 9233 9234 9241 9242 9243 9244 9245 9251"
-for p in $PORTS; do
-  if ss -Hltn "sport = :$p" | grep -q .; then
-    die "port $p is taken: $(ss -Hltnp "sport = :$p" | head -1). Stop what listens there (another bench run?) and retry."
-  fi
-done
+check_ports $PORTS
 
-# ---- start and stop ---------------------------------------------------------
-PIDS=()        # background processes started here
-PIDFILES=()    # daemons started here (nginx, haproxy)
-cleanup() {
-  local status=$?
-  set +e
-  for f in "${PIDFILES[@]}"; do
-    [ -s "$f" ] && kill "$(cat "$f")" 2>/dev/null
-  done
-  for p in "${PIDS[@]}"; do
-    kill "$p" 2>/dev/null
-  done
-  for p in "${PIDS[@]}"; do
-    wait "$p" 2>/dev/null
-  done
-  # Daemons exit asynchronously; give them a moment, then make sure.
-  for f in "${PIDFILES[@]}"; do
-    for _ in $(seq 50); do [ -s "$f" ] && kill -0 "$(cat "$f")" 2>/dev/null || break; sleep 0.1; done
-  done
-  exit "$status"
-}
-trap cleanup EXIT
+# ---- start and stop (PIDS, PIDFILES, cleanup and wait_up: bench/lib.sh) -----
 trap 'log "run.sh: line $LINENO failed: $BASH_COMMAND (logs: $RUN/log/; records so far: $RUN/raw.txt, for benchkit report -raw)"' ERR
-trap 'exit 130' INT TERM
-
-# wait_up URL: poll until the server answers at all (any HTTP status).
-wait_up() {
-  for _ in $(seq 100); do
-    curl -s -o /dev/null --max-time 1 "$1" && return 0
-    sleep 0.1
-  done
-  die "nothing answers at $1 (see $RUN/log/)"
-}
 
 rm -rf "$RUN"
 mkdir -p "$RUN"/{bin,conf,keys,log,run,www,nginx-cache,nginx-prefix,wrk} "$(dirname "$OUT")"

@@ -29,8 +29,8 @@ while [ $# -gt 0 ]; do
   esac
   shift
 done
-log() { printf '%s\n' "$*" >&2; }
-die() { printf '\nwaf.sh: %s\n' "$*" >&2; exit 1; }
+NAME=waf.sh
+. "$ROOT/bench/lib.sh"
 
 missing=()
 command -v nginx >/dev/null || missing+=(nginx)
@@ -42,28 +42,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   log "== installing ${missing[*]}"
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
-for p in 9301 9302 9304 9305 9341 9342; do
-  if curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$p/"; then die "port $p is taken"; fi
-done
-
-PIDS=() PIDFILES=()
-cleanup() {
-  local status=$?
-  for f in "${PIDFILES[@]}"; do [ -s "$f" ] && kill "$(cat "$f")" 2>/dev/null; done
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
-  exit "$status"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-wait_up() {
-  for _ in $(seq 100); do
-    curl -s -o /dev/null --max-time 1 "$1" && return 0
-    sleep 0.1
-  done
-  die "nothing answers at $1 (see $RUN/log/)"
-}
+check_ports 9301 9302 9304 9305 9341 9342
 
 rm -rf "$RUN"
 mkdir -p "$RUN"/{bin,conf,keys,log,run,tmp,nginx-prefix,wrk} "$(dirname "$OUT")"
