@@ -148,9 +148,14 @@ func (s *edgeStub) get(t testing.TB, target string, hdr http.Header) (*http.Resp
 	return do(t, req)
 }
 
+// viewer is the tests' HTTP client. It has a transport of its own:
+// httptest.Server.Close closes http.DefaultTransport's idle connections,
+// which broke a parallel test's request in flight on a kept-alive one.
+var viewer = &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
+
 func do(t testing.TB, req *http.Request) (*http.Response, string) {
 	t.Helper()
-	res, err := http.DefaultClient.Do(req)
+	res, err := viewer.Do(req)
 	if err != nil {
 		t.Fatalf("%s %s: %v", req.Method, req.URL, err)
 	}
